@@ -1,0 +1,119 @@
+"""The ``cns`` command line: a thin Click layer over cns_core.
+
+Subcommands are imported lazily, so ``cns recipe`` never imports the web stack,
+the kubernetes client or NVML. Errors become one line on stderr and an exit code:
+0 success, 1 other failure, 2 usage, 3 invalid input, 4 not found / unavailable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import EXIT_FAILURE, CNSError
+
+#: command name → "module:attribute", loaded on first use
+COMMANDS = {
+    "recipe": "cns_core.cli.recipe:recipe",
+    "version": "cns_core.cli:version",
+}
+
+
+class CNSGroup(click.Group):
+    """A group that loads subcommands lazily and maps cns errors to exit codes."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CNSError as exc:
+            if ctx.meta.get("cns.debug"):
+                raise
+            raise CLIError(str(exc), exc.code.exit_code) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("cns.debug"):
+                raise
+            raise CLIError(
+                f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+                EXIT_FAILURE,
+            ) from None
+
+
+class CLIError(click.ClickException):
+    """One-line error with a specific exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@click.group(cls=CNSGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-v", prog_name="cns", message="%(prog)s version %(version)s")
+@click.option("--debug", is_flag=True, envvar="CNS_DEBUG", help="Debug logs and full tracebacks.")
+@click.option("--log-json", is_flag=True, envvar="CNS_LOG_JSON", help="Log JSON records to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, log_json: bool) -> None:
+    """Cloud Native Stack: snapshot → recipe → validate → bundle for GPU Kubernetes clusters.
+
+    \b
+    Exit codes: 0 ok, 1 failure, 2 usage error, 3 invalid input,
+    4 not found or unavailable.
+    """
+    ctx.meta["cns.debug"] = debug
+    _configure_logging(debug, log_json)
+
+
+@click.command()
+def version() -> None:
+    """Print the cns version."""
+    click.echo(f"cns version {__version__}")
+
+
+def _configure_logging(debug: bool, log_json: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if log_json:
+        handler.setFormatter(_JSONFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("[cns] %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+class _JSONFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+
+        return json.dumps(
+            {
+                "time": self.formatTime(record),
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "message": record.getMessage(),
+                "module": "cns",
+                "version": __version__,
+            }
+        )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="cns")

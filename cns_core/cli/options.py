@@ -1,0 +1,57 @@
+"""Options and output helpers shared by several cns subcommands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ..io import write_document
+from ..serialize import Format
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def output_options(default_format: Format = Format.YAML) -> Callable[[F], F]:
+    """``-o/--output`` and ``-t/--format`` for commands that print a document."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "-t",
+            "--format",
+            "fmt",
+            default=default_format.value,
+            show_default=True,
+            metavar="json|yaml|table",
+            help="Output format.",
+            shell_complete=lambda *_: [click.shell_completion.CompletionItem(f.value) for f in Format],
+        )(func)
+        return click.option(
+            "-o",
+            "--output",
+            default="-",
+            show_default=True,
+            metavar="FILE|-",
+            help="Where to write the result ('-' is stdout).",
+        )(func)
+
+    return decorate
+
+
+def data_option(func: F) -> F:
+    """``--data DIR``: layer an external recipe data directory over the embedded data."""
+    return click.option(
+        "--data",
+        "data_dir",
+        metavar="DIR",
+        envvar="CNS_DATA_DIR",
+        type=click.Path(),
+        help="External recipe data directory layered over the embedded data "
+        "(needs registry.yaml; env CNS_DATA_DIR).",
+    )(func)
+
+
+def emit(doc: Any, output: str, fmt: str) -> None:
+    """Write ``doc`` to ``output`` in ``fmt`` (validated here so the message names valid formats)."""
+    write_document(doc, output, Format.parse(fmt))

@@ -1,0 +1,225 @@
+"""Recipe criteria: the five facts that select a recipe, their parsing, matching and allowlists."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import API_VERSION
+from .errors import InvalidRequestError
+
+ANY = "any"
+CRITERIA_KIND = "recipeCriteria"
+
+#: Valid values per enum field (besides ``any``), and the aliases each accepts.
+SERVICES = ("aks", "eks", "gke", "oke")
+ACCELERATORS = ("a100", "gb200", "h100", "l40")
+INTENTS = ("inference", "training")
+OPERATING_SYSTEMS = ("amazonlinux", "cos", "rhel", "ubuntu")
+
+_ALIASES: dict[str, dict[str, str]] = {
+    "service": {"self-managed": ANY, "self": ANY, "vanilla": ANY},
+    "accelerator": {"l40s": "l40"},
+    "intent": {},
+    "os": {"al2": "amazonlinux", "al2023": "amazonlinux", "amzn": "amazonlinux"},
+}
+VALID_VALUES: dict[str, tuple[str, ...]] = {
+    "service": SERVICES,
+    "accelerator": ACCELERATORS,
+    "intent": INTENTS,
+    "os": OPERATING_SYSTEMS,
+}
+ENUM_FIELDS = tuple(VALID_VALUES)
+_NODES_RE = re.compile(r"\s*[+-]?\d+\s*")
+
+
+def parse_enum(field_name: str, value: Any) -> str:
+    """Normalise one enum value (case-insensitive, aliases, blank = any) or raise."""
+    if value is None:
+        return ANY
+    if not isinstance(value, str):
+        raise InvalidRequestError(
+            f"invalid {field_name} {value!r}: expected a string, one of {_valid(field_name)}"
+        )
+    norm = value.strip().lower()
+    if norm in ("", ANY):
+        return ANY
+    norm = _ALIASES[field_name].get(norm, norm)
+    if norm != ANY and norm not in VALID_VALUES[field_name]:
+        raise InvalidRequestError(
+            f"invalid {field_name} {value!r}: valid values are {_valid(field_name)}",
+            details={"field": field_name, "value": value, "valid": _valid_list(field_name)},
+        )
+    return norm
+
+
+def parse_nodes(value: Any) -> int:
+    """Parse a node count: an integer >= 0 (blank or None = 0)."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        raise InvalidRequestError(f"invalid nodes {value!r}: expected an integer >= 0")
+    if isinstance(value, int):
+        count = value
+    elif isinstance(value, str) and _NODES_RE.fullmatch(value):
+        count = int(value)
+    else:
+        raise InvalidRequestError(f"invalid nodes {value!r}: expected an integer >= 0")
+    if count < 0:
+        raise InvalidRequestError(f"invalid nodes {value!r}: must be >= 0")
+    return count
+
+
+def _valid_list(field_name: str) -> list[str]:
+    return sorted((*VALID_VALUES[field_name], ANY))
+
+
+def _valid(field_name: str) -> str:
+    return ", ".join(_valid_list(field_name))
+
+
+@dataclass(frozen=True, slots=True)
+class Criteria:
+    """What a recipe is for. ``any`` is a wildcard; ``nodes == 0`` means unspecified."""
+
+    service: str = ANY
+    accelerator: str = ANY
+    intent: str = ANY
+    os: str = ANY
+    nodes: int = 0
+
+    @classmethod
+    def parse(cls, values: Mapping[str, Any]) -> Criteria:
+        """Build criteria from raw values (query string, file spec, flags)."""
+        unknown = sorted(set(values) - {*ENUM_FIELDS, "nodes", "gpu"})
+        if unknown:
+            raise InvalidRequestError(
+                f"unknown criteria field(s) {', '.join(unknown)}: valid fields are "
+                "accelerator (alias gpu), intent, nodes, os, service"
+            )
+        accelerator = values.get("accelerator")
+        if accelerator in (None, ""):
+            accelerator = values.get("gpu")
+        return cls(
+            service=parse_enum("service", values.get("service")),
+            accelerator=parse_enum("accelerator", accelerator),
+            intent=parse_enum("intent", values.get("intent")),
+            os=parse_enum("os", values.get("os")),
+            nodes=parse_nodes(values.get("nodes")),
+        )
+
+    def replace(self, **changes: Any) -> Criteria:
+        """A copy with the given (already parsed) fields changed."""
+        data = {name: getattr(self, name) for name in (*ENUM_FIELDS, "nodes")}
+        data.update(changes)
+        return Criteria(**data)
+
+    def matches(self, query: Criteria) -> bool:
+        """Whether an overlay with these criteria applies to ``query`` (asymmetric).
+
+        A wildcard here matches anything; a specific value here needs the same
+        specific value in the query (a generic query does not pick specific overlays).
+        """
+        for name in ENUM_FIELDS:
+            mine, theirs = getattr(self, name), getattr(query, name)
+            if mine != ANY and mine != theirs:
+                return False
+        return self.nodes == 0 or self.nodes == query.nodes
+
+    @property
+    def specificity(self) -> int:
+        """How many fields are pinned (omitted fields count as wildcards)."""
+        pinned = sum(getattr(self, name) != ANY for name in ENUM_FIELDS)
+        return pinned + (self.nodes != 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialised form: every enum field, ``nodes`` only when set."""
+        out: dict[str, Any] = {name: getattr(self, name) for name in ENUM_FIELDS}
+        if self.nodes:
+            out["nodes"] = self.nodes
+        return out
+
+    @property
+    def cache_key(self) -> tuple[str, str, str, str, int]:
+        return (self.service, self.accelerator, self.intent, self.os, self.nodes)
+
+    def __str__(self) -> str:
+        pinned = [f"{k}={v}" for k, v in self.to_dict().items() if v != ANY]
+        return f"criteria({', '.join(pinned) or ANY})"
+
+
+def criteria_from_resource(doc: Any, *, source: str = "criteria") -> Criteria:
+    """Parse a RecipeCriteria resource (``kind: recipeCriteria``, ``spec: {...}``)."""
+    if not isinstance(doc, Mapping):
+        raise InvalidRequestError(
+            f"{source}: expected a RecipeCriteria resource (a mapping with kind, apiVersion, "
+            f"spec), got {type(doc).__name__}"
+        )
+    unknown = sorted(set(doc) - {"kind", "apiVersion", "metadata", "spec"})
+    if unknown:
+        raise InvalidRequestError(
+            f"{source}: unknown top-level field(s) {', '.join(unknown)}: a RecipeCriteria "
+            "resource has kind, apiVersion, metadata and spec"
+        )
+    kind, api_version = doc.get("kind"), doc.get("apiVersion")
+    if kind not in (None, "", CRITERIA_KIND):
+        raise InvalidRequestError(f'{source}: invalid kind "{kind}", expected "{CRITERIA_KIND}"')
+    if api_version not in (None, "", API_VERSION):
+        raise InvalidRequestError(
+            f'{source}: invalid apiVersion "{api_version}", expected "{API_VERSION}"'
+        )
+    spec = doc.get("spec")
+    if spec is None:
+        spec = {}
+    if not isinstance(spec, Mapping):
+        raise InvalidRequestError(f"{source}: spec must be a mapping of criteria fields")
+    try:
+        return Criteria.parse(spec)
+    except InvalidRequestError as exc:
+        raise InvalidRequestError(f"{source}: {exc.message}", details=exc.details) from None
+
+
+@dataclass(frozen=True)
+class AllowLists:
+    """Per-field allowlists (empty = unrestricted); ``any`` is always allowed."""
+
+    lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    ENV_NAMES = {
+        "accelerator": "CNS_ALLOWED_ACCELERATORS",
+        "service": "CNS_ALLOWED_SERVICES",
+        "intent": "CNS_ALLOWED_INTENTS",
+        "os": "CNS_ALLOWED_OS",
+    }
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AllowLists:
+        """Parse ``CNS_ALLOWED_*`` comma lists; an invalid item is an error."""
+        lists: dict[str, tuple[str, ...]] = {}
+        for field_name, var in cls.ENV_NAMES.items():
+            items: list[str] = []
+            for raw in env.get(var, "").split(","):
+                if not raw.strip():
+                    continue
+                try:
+                    value = parse_enum(field_name, raw)
+                except InvalidRequestError as exc:
+                    raise InvalidRequestError(f"invalid {var}: {exc.message}") from None
+                if value != ANY and value not in items:
+                    items.append(value)
+            if items:
+                lists[field_name] = tuple(items)
+        return cls(lists)
+
+    def check(self, criteria: Criteria) -> None:
+        """Raise INVALID_REQUEST if a pinned field is outside its allowlist."""
+        for field_name, allowed in self.lists.items():
+            requested = getattr(criteria, field_name)
+            if requested != ANY and requested not in allowed:
+                raise InvalidRequestError(
+                    f"{field_name} {requested!r} is not allowed on this server: "
+                    f"allowed values are {', '.join(allowed)}",
+                    details={"requested": requested, "allowed": list(allowed)},
+                )

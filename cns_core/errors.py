@@ -1,0 +1,114 @@
+"""The cns exception hierarchy: every error carries a code that maps to HTTP and exit codes."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+
+class ErrorCode(str, Enum):
+    """Structured error codes shared by the CLI and the HTTP API."""
+
+    INVALID_REQUEST = "INVALID_REQUEST"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    RATE_LIMIT_EXCEEDED = "RATE_LIMIT_EXCEEDED"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    TIMEOUT = "TIMEOUT"
+    INTERNAL = "INTERNAL"
+
+    @property
+    def http_status(self) -> int:
+        return _HTTP_STATUS[self]
+
+    @property
+    def retryable(self) -> bool:
+        return self in _RETRYABLE
+
+    @property
+    def exit_code(self) -> int:
+        """CLI exit code: 3 invalid input, 4 not found / unavailable, 1 anything else."""
+        return _EXIT_CODES.get(self, EXIT_FAILURE)
+
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INVALID_INPUT = 3
+EXIT_UNAVAILABLE = 4
+
+_HTTP_STATUS = {
+    ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.RATE_LIMIT_EXCEEDED: 429,
+    ErrorCode.INTERNAL: 500,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.TIMEOUT: 504,
+}
+_RETRYABLE = {
+    ErrorCode.RATE_LIMIT_EXCEEDED,
+    ErrorCode.SERVICE_UNAVAILABLE,
+    ErrorCode.TIMEOUT,
+    ErrorCode.INTERNAL,
+}
+_EXIT_CODES = {
+    ErrorCode.INVALID_REQUEST: EXIT_INVALID_INPUT,
+    ErrorCode.PAYLOAD_TOO_LARGE: EXIT_INVALID_INPUT,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: EXIT_INVALID_INPUT,
+    ErrorCode.NOT_FOUND: EXIT_UNAVAILABLE,
+    ErrorCode.SERVICE_UNAVAILABLE: EXIT_UNAVAILABLE,
+    ErrorCode.TIMEOUT: EXIT_UNAVAILABLE,
+}
+
+
+class CNSError(Exception):
+    """Base of every error cns raises on purpose."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = dict(details or {})
+
+    def __str__(self) -> str:
+        cause = self.__cause__
+        if cause is not None and str(cause) and str(cause) not in self.message:
+            return f"{self.message}: {cause}"
+        return self.message
+
+
+class InvalidRequestError(CNSError):
+    """The input is wrong; the message says what is valid."""
+
+    code = ErrorCode.INVALID_REQUEST
+
+
+class NotFoundError(CNSError):
+    """Something named by the input does not exist."""
+
+    code = ErrorCode.NOT_FOUND
+
+
+class UnavailableError(CNSError):
+    """A dependency (cluster, URL, data) cannot be reached right now."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+
+
+class TimeoutExceededError(CNSError):
+    """An operation ran past its time budget."""
+
+    code = ErrorCode.TIMEOUT
+
+
+class InternalError(CNSError):
+    """A bug or broken embedded data: not the caller's fault."""
+
+    code = ErrorCode.INTERNAL

@@ -1,0 +1,139 @@
+"""Criteria → RecipeResult: match overlays, resolve inheritance, merge, order, fill defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from .. import __version__
+from ..criteria import Criteria
+from .graph import deployment_order
+from .model import ComponentRef, Constraint, ConstraintWarning, RecipeMetadata, RecipeResult
+from .registry import ComponentRegistry
+from .store import BASE_NAME, RecipeStore
+
+#: Checks one constraint against a snapshot: (passed, actual value or None, reason).
+ConstraintEvaluator = Callable[[Constraint], tuple[bool, str | None, str]]
+
+
+def matching_overlays(store: RecipeStore, criteria: Criteria) -> list[RecipeMetadata]:
+    """Overlays whose criteria match, least specific first, ties broken by name."""
+    matched = [
+        overlay
+        for overlay in store.overlays.values()
+        if overlay.criteria is not None and overlay.criteria.matches(criteria)
+    ]
+    return sorted(matched, key=lambda o: (o.criteria.specificity if o.criteria else 0, o.name))
+
+
+def build_recipe(
+    criteria: Criteria,
+    store: RecipeStore,
+    *,
+    version: str = __version__,
+    evaluator: ConstraintEvaluator | None = None,
+) -> RecipeResult:
+    """Build the recipe for ``criteria`` from ``store``.
+
+    With an ``evaluator`` (building from a snapshot), an overlay whose own
+    constraints fail is excluded, together with every overlay that inherits
+    from it, and the reasons are reported as constraint warnings.
+    """
+    matched = matching_overlays(store, criteria)
+    excluded: list[str] = []
+    warnings: list[ConstraintWarning] = []
+    if evaluator is not None:
+        matched, excluded, warnings = _apply_evaluator(store, matched, evaluator)
+    applied = [BASE_NAME]
+    constraints = {c.name: c for c in store.base.constraints}
+    refs = {ref.name: ref for ref in store.base.component_refs}
+    for overlay in matched:
+        for member in store.chain(overlay.name):
+            if member.name in applied:
+                continue
+            applied.append(member.name)
+            constraints.update((c.name, c) for c in member.constraints)
+            for ref in member.component_refs:
+                refs[ref.name] = refs[ref.name].merged_with(ref) if ref.name in refs else ref
+    merged = [refs[name] for name in sorted(refs)]
+    order = deployment_order(merged, where="merged recipe")
+    return RecipeResult(
+        criteria=criteria,
+        component_refs=tuple(_with_registry_defaults(merged, store.registry)),
+        deployment_order=order,
+        constraints=tuple(constraints[name] for name in sorted(constraints)),
+        version=version,
+        applied_overlays=tuple(applied),
+        excluded_overlays=tuple(excluded),
+        constraint_warnings=tuple(warnings),
+    )
+
+
+def _apply_evaluator(
+    store: RecipeStore, matched: list[RecipeMetadata], evaluator: ConstraintEvaluator
+) -> tuple[list[RecipeMetadata], list[str], list[ConstraintWarning]]:
+    """Split matched overlays into kept and excluded by evaluating each chain's constraints."""
+    failures: dict[str, list[ConstraintWarning]] = {}
+    kept: list[RecipeMetadata] = []
+    excluded: list[str] = []
+    warnings: list[ConstraintWarning] = []
+
+    def own_failures(member: RecipeMetadata) -> list[ConstraintWarning]:
+        if member.name not in failures:
+            failures[member.name] = []
+            for constraint in member.constraints:
+                passed, actual, reason = evaluator(constraint)
+                if not passed:
+                    failures[member.name].append(
+                        ConstraintWarning(member.name, constraint.name, constraint.value, reason, actual)
+                    )
+        return failures[member.name]
+
+    for overlay in matched:
+        failing = [m for m in store.chain(overlay.name) if own_failures(m)]
+        if not failing:
+            kept.append(overlay)
+            continue
+        for member in failing:
+            if member.name not in excluded:
+                excluded.append(member.name)
+                warnings.extend(failures[member.name])
+        if overlay.name not in excluded:
+            excluded.append(overlay.name)
+            parent = failing[-1].name
+            warnings.append(
+                ConstraintWarning(
+                    overlay=overlay.name,
+                    constraint=failures[parent][0].constraint,
+                    expected=failures[parent][0].expected,
+                    actual=failures[parent][0].actual,
+                    reason=f"inherits from excluded recipe {parent!r}",
+                )
+            )
+    return kept, excluded, warnings
+
+
+def _with_registry_defaults(
+    refs: Iterable[ComponentRef], registry: ComponentRegistry
+) -> Iterable[ComponentRef]:
+    for ref in refs:
+        entry = registry.get(ref.name)
+        if entry is None:
+            yield ref
+            continue
+        kind = ref.type or entry.type
+        if kind == "Kustomize":
+            yield replace(
+                ref,
+                type=kind,
+                source=ref.source or entry.kustomize_source,
+                tag=ref.tag or entry.kustomize_tag,
+                path=ref.path or entry.kustomize_path,
+            )
+        else:
+            yield replace(
+                ref,
+                type=kind,
+                source=ref.source or entry.helm_repository,
+                version=ref.version or entry.helm_version,
+            )

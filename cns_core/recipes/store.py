@@ -1,0 +1,190 @@
+"""The recipe store: registry, base and overlays parsed, validated and indexed once.
+
+The store is immutable and cached per data directory; ``reset_store_cache()``
+forgets it (tests, or after the data changed).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from ..criteria import Criteria, criteria_from_resource
+from ..errors import InvalidRequestError
+from ..serialize import load_yaml
+from .datadir import REGISTRY_FILE, DataFiles, read_data_files
+from .graph import deployment_order
+from .model import ComponentRef, RecipeMetadata, parse_constraints
+from .registry import ComponentRegistry
+
+BASE_NAME = "base"
+MAX_INHERITANCE_DEPTH = 16
+COMPONENTS_DIR = "components/"
+OVERLAYS_DIR = "overlays/"
+
+
+@dataclass(frozen=True)
+class RecipeStore:
+    """Everything the builder and bundler read: immutable after loading."""
+
+    base: RecipeMetadata
+    overlays: Mapping[str, RecipeMetadata]
+    registry: ComponentRegistry
+    files: Mapping[str, str]
+    source: str
+
+    def chain(self, name: str) -> tuple[RecipeMetadata, ...]:
+        """The overlay and its ancestors, root-most first (the base itself excluded)."""
+        out: list[RecipeMetadata] = []
+        current: str = name
+        while current and current != BASE_NAME:
+            overlay = self.overlays[current]
+            out.append(overlay)
+            current = overlay.base
+        return tuple(reversed(out))
+
+    def file(self, path: str) -> str | None:
+        """Text of a data file (values file or manifest) by its data-relative path."""
+        return self.files.get(path)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(data_dir: str | None) -> RecipeStore:
+    return parse_store(read_data_files(data_dir))
+
+
+def load_store(data_dir: str | os.PathLike[str] | None = None) -> RecipeStore:
+    """The store for the embedded data, layered with ``data_dir`` if given (cached)."""
+    return _load_cached(os.fspath(data_dir) if data_dir is not None else None)
+
+
+def reset_store_cache() -> None:
+    """Forget every loaded store."""
+    _load_cached.cache_clear()
+
+
+def parse_store(data: DataFiles) -> RecipeStore:
+    """Parse and validate data files into a store (external files win over embedded)."""
+    files = {**data.embedded, **data.external}
+    registry = ComponentRegistry.from_document(
+        load_yaml(data.embedded[REGISTRY_FILE], source=f"embedded {REGISTRY_FILE}"),
+        source=f"embedded {REGISTRY_FILE}",
+    )
+    if REGISTRY_FILE in data.external:
+        registry = registry.merged_with(
+            ComponentRegistry.from_document(
+                load_yaml(data.external[REGISTRY_FILE], source=REGISTRY_FILE),
+                source=f"{data.external_dir}/{REGISTRY_FILE}",
+            )
+        )
+    metadata = _parse_metadata(data)
+    base = metadata.pop(BASE_NAME, None)
+    if base is None:
+        raise InvalidRequestError("recipe data has no base recipe (overlays/base.yaml)")
+    store = RecipeStore(
+        base=base,
+        overlays=MappingProxyType(metadata),
+        registry=registry,
+        files=MappingProxyType(files),
+        source=data.source,
+    )
+    _validate(store)
+    return store
+
+
+def _parse_metadata(data: DataFiles) -> dict[str, RecipeMetadata]:
+    """Recipes by metadata.name; an external recipe replaces the embedded one of that name."""
+    out: dict[str, RecipeMetadata] = {}
+    for origin, shadowed in ((data.external, set()), (data.embedded, set(data.external))):
+        defined: dict[str, RecipeMetadata] = {}
+        for rel, text in sorted(origin.items()):
+            if not _is_metadata_file(rel) or rel in shadowed:
+                continue
+            meta = parse_metadata(text, rel)
+            if meta.name in defined:
+                raise InvalidRequestError(
+                    f"recipe name {meta.name!r} is defined twice: "
+                    f"{defined[meta.name].source_file} and {rel}"
+                )
+            defined[meta.name] = meta
+        for name, meta in defined.items():
+            out.setdefault(name, meta)
+    return out
+
+
+def _is_metadata_file(rel: str) -> bool:
+    return rel.endswith((".yaml", ".yml")) and not rel.startswith(COMPONENTS_DIR) and rel != REGISTRY_FILE
+
+
+def parse_metadata(text: str, rel: str) -> RecipeMetadata:
+    """Parse one base/overlay file (``kind: recipeMetadata``)."""
+    doc = load_yaml(text, source=rel)
+    if not isinstance(doc, Mapping):
+        raise InvalidRequestError(f"{rel}: expected a recipeMetadata mapping")
+    name = (doc.get("metadata") or {}).get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidRequestError(f"{rel}: metadata.name is required")
+    spec = doc.get("spec") or {}
+    if not isinstance(spec, Mapping):
+        raise InvalidRequestError(f"{rel}: spec must be a mapping")
+    criteria: Criteria | None = None
+    if spec.get("criteria") is not None:
+        criteria = criteria_from_resource({"spec": spec["criteria"]}, source=f"{rel}: criteria")
+    refs = spec.get("componentRefs") or []
+    if not isinstance(refs, list):
+        raise InvalidRequestError(f"{rel}: componentRefs must be a list")
+    base = spec.get("base") or ""
+    return RecipeMetadata(
+        name=name,
+        source_file=rel,
+        base="" if base == BASE_NAME else str(base),
+        criteria=criteria,
+        constraints=parse_constraints(spec.get("constraints") or [], f"{rel}: constraints"),
+        component_refs=tuple(
+            ComponentRef.from_dict(item, where=f"{rel}: componentRefs[{i}]")
+            for i, item in enumerate(refs)
+        ),
+    )
+
+
+def _validate(store: RecipeStore) -> None:
+    for overlay in store.overlays.values():
+        _check_chain(store, overlay)
+        for ref in overlay.component_refs:
+            _check_ref_files(store, overlay, ref)
+    for ref in store.base.component_refs:
+        _check_ref_files(store, store.base, ref)
+    deployment_order(store.base.component_refs, where="base recipe")
+
+
+def _check_chain(store: RecipeStore, overlay: RecipeMetadata) -> None:
+    seen = [overlay.name]
+    current = overlay.base
+    while current and current != BASE_NAME:
+        if current in seen:
+            cycle = " -> ".join([*seen, current])
+            raise InvalidRequestError(f"circular inheritance in recipe data: {cycle}")
+        parent = store.overlays.get(current)
+        if parent is None:
+            raise InvalidRequestError(
+                f"{overlay.source_file}: recipe {seen[-1]!r} names base {current!r}, "
+                "which does not exist"
+            )
+        seen.append(current)
+        if len(seen) > MAX_INHERITANCE_DEPTH:
+            raise InvalidRequestError(
+                f"{overlay.source_file}: inheritance chain deeper than {MAX_INHERITANCE_DEPTH}"
+            )
+        current = parent.base
+
+
+def _check_ref_files(store: RecipeStore, owner: RecipeMetadata, ref: ComponentRef) -> None:
+    for path in (ref.values_file, *ref.manifest_files):
+        if path and path not in store.files:
+            raise InvalidRequestError(
+                f"{owner.source_file}: component {ref.name!r} references {path!r}, "
+                "which is not in the recipe data"
+            )
+

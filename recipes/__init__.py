@@ -1,0 +1,1 @@
+"""Embedded recipe data (YAML). Installed as the ``cns_recipes`` package so it ships in the wheel."""
