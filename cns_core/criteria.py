@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from . import API_VERSION
 from .errors import InvalidRequestError
@@ -187,7 +187,7 @@ class AllowLists:
 
     lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    ENV_NAMES = {
+    ENV_NAMES: ClassVar[dict[str, str]] = {
         "accelerator": "CNS_ALLOWED_ACCELERATORS",
         "service": "CNS_ALLOWED_SERVICES",
         "intent": "CNS_ALLOWED_INTENTS",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -21,7 +21,7 @@ from .errors import InvalidRequestError
 MAX_DEPTH = 64
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Document formats cns reads and writes."""
 
     JSON = "json"
@@ -69,7 +69,9 @@ def load_yaml(text: str | bytes, *, source: str = "<input>") -> Any:
     except (YAMLError, RecursionError) as exc:
         raise InvalidRequestError(f"invalid YAML in {source}: {_one_line(exc)}") from None
     if len(docs) > 1:
-        raise InvalidRequestError(f"invalid YAML in {source}: expected one document, got {len(docs)}")
+        raise InvalidRequestError(
+            f"invalid YAML in {source}: expected one document, got {len(docs)}"
+        )
     return docs[0] if docs else None
 
 

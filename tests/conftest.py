@@ -27,4 +27,3 @@ def snapshot_dir() -> Path:
     if not SNAPSHOTS.is_dir():
         pytest.skip(f"shared fixtures not found at {SNAPSHOTS}")
     return SNAPSHOTS
-

@@ -62,11 +62,13 @@ class CLIError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click reads it per instance
 
 
 @click.group(cls=CNSGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-v", prog_name="cns", message="%(prog)s version %(version)s")
+@click.version_option(
+    __version__, "--version", "-v", prog_name="cns", message="%(prog)s version %(version)s"
+)
 @click.option("--debug", is_flag=True, envvar="CNS_DEBUG", help="Debug logs and full tracebacks.")
 @click.option("--log-json", is_flag=True, envvar="CNS_LOG_JSON", help="Log JSON records to stderr.")
 @click.pass_context

@@ -25,7 +25,9 @@ def output_options(default_format: Format = Format.YAML) -> Callable[[F], F]:
             show_default=True,
             metavar="json|yaml|table",
             help="Output format.",
-            shell_complete=lambda *_: [click.shell_completion.CompletionItem(f.value) for f in Format],
+            shell_complete=lambda *_: [
+                click.shell_completion.CompletionItem(f.value) for f in Format
+            ],
         )(func)
         return click.option(
             "-o",

@@ -26,17 +26,38 @@ def _choices(values: tuple[str, ...]) -> Any:
 
 
 @click.command()
-@click.option("--service", metavar="|".join(SERVICES), shell_complete=_choices(SERVICES),
-              help="Kubernetes service (any = self-managed).")
-@click.option("--accelerator", "--gpu", "accelerator", metavar="|".join(ACCELERATORS),
-              shell_complete=_choices(ACCELERATORS), help="GPU type.")
-@click.option("--intent", metavar="|".join(INTENTS), shell_complete=_choices(INTENTS),
-              help="Workload intent.")
-@click.option("--os", "os_name", metavar="|".join(OPERATING_SYSTEMS),
-              shell_complete=_choices(OPERATING_SYSTEMS), help="Node operating system.")
+@click.option(
+    "--service",
+    metavar="|".join(SERVICES),
+    shell_complete=_choices(SERVICES),
+    help="Kubernetes service (any = self-managed).",
+)
+@click.option(
+    "--accelerator",
+    "--gpu",
+    "accelerator",
+    metavar="|".join(ACCELERATORS),
+    shell_complete=_choices(ACCELERATORS),
+    help="GPU type.",
+)
+@click.option(
+    "--intent", metavar="|".join(INTENTS), shell_complete=_choices(INTENTS), help="Workload intent."
+)
+@click.option(
+    "--os",
+    "os_name",
+    metavar="|".join(OPERATING_SYSTEMS),
+    shell_complete=_choices(OPERATING_SYSTEMS),
+    help="Node operating system.",
+)
 @click.option("--nodes", metavar="N", help="Number of GPU nodes (integer >= 0).")
-@click.option("-c", "--criteria", "criteria_file", metavar="FILE",
-              help="RecipeCriteria resource (JSON or YAML, '-' for stdin); flags override it.")
+@click.option(
+    "-c",
+    "--criteria",
+    "criteria_file",
+    metavar="FILE",
+    help="RecipeCriteria resource (JSON or YAML, '-' for stdin); flags override it.",
+)
 @data_option
 @output_options(Format.YAML)
 def recipe(
@@ -57,8 +78,13 @@ def recipe(
       cns recipe --service eks --accelerator gb200 --intent training --os ubuntu
       cns recipe --criteria criteria.yaml --format json -o recipe.json
     """
-    flags = {"service": service, "accelerator": accelerator, "intent": intent,
-             "os": os_name, "nodes": nodes}
+    flags = {
+        "service": service,
+        "accelerator": accelerator,
+        "intent": intent,
+        "os": os_name,
+        "nodes": nodes,
+    }
     given = {k: v for k, v in flags.items() if v is not None}
     if criteria_file is None and not given:
         raise click.UsageError(

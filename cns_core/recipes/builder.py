@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from .. import __version__
 from ..criteria import Criteria
+from ..mapping import deep_copy
 from .graph import deployment_order
 from .model import ComponentRef, Constraint, ConstraintWarning, RecipeMetadata, RecipeResult
 from .registry import ComponentRegistry
@@ -59,7 +60,7 @@ def build_recipe(
     order = deployment_order(merged, where="merged recipe")
     return RecipeResult(
         criteria=criteria,
-        component_refs=tuple(_with_registry_defaults(merged, store.registry)),
+        component_refs=tuple(_finalised(merged, store.registry)),
         deployment_order=order,
         constraints=tuple(constraints[name] for name in sorted(constraints)),
         version=version,
@@ -85,7 +86,9 @@ def _apply_evaluator(
                 passed, actual, reason = evaluator(constraint)
                 if not passed:
                     failures[member.name].append(
-                        ConstraintWarning(member.name, constraint.name, constraint.value, reason, actual)
+                        ConstraintWarning(
+                            member.name, constraint.name, constraint.value, reason, actual
+                        )
                     )
         return failures[member.name]
 
@@ -113,19 +116,19 @@ def _apply_evaluator(
     return kept, excluded, warnings
 
 
-def _with_registry_defaults(
-    refs: Iterable[ComponentRef], registry: ComponentRegistry
-) -> Iterable[ComponentRef]:
+def _finalised(refs: Iterable[ComponentRef], registry: ComponentRegistry) -> Iterable[ComponentRef]:
+    """Refs the result owns (no map shared with the store), registry defaults filled in."""
     for ref in refs:
+        ref = replace(
+            ref, overrides=deep_copy(ref.overrides), patches=tuple(deep_copy(ref.patches))
+        )
         entry = registry.get(ref.name)
         if entry is None:
             yield ref
-            continue
-        kind = ref.type or entry.type
-        if kind == "Kustomize":
+        elif (ref.type or entry.type) == "Kustomize":
             yield replace(
                 ref,
-                type=kind,
+                type="Kustomize",
                 source=ref.source or entry.kustomize_source,
                 tag=ref.tag or entry.kustomize_tag,
                 path=ref.path or entry.kustomize_path,
@@ -133,7 +136,7 @@ def _with_registry_defaults(
         else:
             yield replace(
                 ref,
-                type=kind,
+                type=ref.type or entry.type,
                 source=ref.source or entry.helm_repository,
                 version=ref.version or entry.helm_version,
             )

@@ -1,8 +1,9 @@
 """Where recipe data comes from: the embedded package data, optionally layered with a directory.
 
 External data (``--data DIR`` / ``CNS_DATA_DIR``) is read once, with guards: the
-directory must hold ``registry.yaml``; no ``..`` path parts, no symlink leaving
-the directory, no file over 10 MiB.
+directory must hold ``registry.yaml``; no symlink may lead outside the directory
+(paths come from walking it, so none can climb out with ``..``); no file over
+10 MiB; every file UTF-8.
 """
 
 from __future__ import annotations
@@ -55,30 +56,40 @@ def read_data_files(external_dir: str | os.PathLike[str] | None = None) -> DataF
 
 
 def _read_tree(root: Path, *, guarded: bool) -> dict[str, str]:
+    """Every regular file under ``root`` (hidden entries and Python files skipped)."""
     files: dict[str, str] = {}
     real_root = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         base = Path(dirpath)
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if not _skipped(d))
         for name in dirnames:
             if guarded and (base / name).is_symlink():
-                _check_symlink(base / name, real_root, root)
-        for name in sorted(filenames):
+                rel = (base / name).relative_to(root).as_posix()
+                raise InvalidRequestError(
+                    f"symlinked directories are not supported in external data: {rel}"
+                )
+        for name in sorted(f for f in filenames if not _skipped(f)):
             path = base / name
             rel = path.relative_to(root).as_posix()
-            if name == "__init__.py" or "__pycache__" in rel:
-                continue
             if guarded:
-                _check_entry(path, rel, real_root, root)
+                _check_entry(path, rel, real_root)
             files[rel] = _read_text(path, rel)
     return files
 
 
-def _check_entry(path: Path, rel: str, real_root: Path, root: Path) -> None:
-    if ".." in rel.split("/"):
-        raise InvalidRequestError(f"path traversal detected in external data: {rel}")
+def _skipped(name: str) -> bool:
+    return name.startswith(".") or name == "__pycache__" or name.endswith((".py", ".pyc"))
+
+
+def _check_entry(path: Path, rel: str, real_root: Path) -> None:
+    if not path.exists():
+        raise InvalidRequestError(f"broken symlink in external data: {rel}")
     if path.is_symlink():
-        _check_symlink(path, real_root, root)
+        target = path.resolve()
+        if real_root not in target.parents:
+            raise InvalidRequestError(
+                f"symlink leaves the external data directory: {rel} -> {target}"
+            )
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise InvalidRequestError(
@@ -86,15 +97,10 @@ def _check_entry(path: Path, rel: str, real_root: Path, root: Path) -> None:
         )
 
 
-def _check_symlink(path: Path, real_root: Path, root: Path) -> None:
-    target = path.resolve()
-    if target != real_root and real_root not in target.parents:
-        rel = path.relative_to(root).as_posix()
-        raise InvalidRequestError(f"symlink leaves the external data directory: {rel} -> {target}")
-
-
 def _read_text(path: Path, rel: str) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidRequestError(f"data file is not UTF-8 text: {rel}") from None
+    except OSError as exc:
+        raise InvalidRequestError(f"cannot read data file {rel}: {exc.strerror or exc}") from None

@@ -50,7 +50,7 @@ def _check_cycles(deps: dict[str, tuple[str, ...]], where: str) -> None:
         state[name] = 1
         for dep in sorted(deps[name]):
             if state.get(dep) == 1:
-                cycle = [*path[path.index(dep):], dep]
+                cycle = [*path[path.index(dep) :], dep]
                 raise InvalidRequestError(
                     f"{where}: circular dependency between components: {' -> '.join(cycle)}"
                 )

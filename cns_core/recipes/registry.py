@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidRequestError
@@ -52,12 +52,13 @@ class ComponentRegistry:
     """Registry components in file order, with lookups by name and by --set alias."""
 
     components: tuple[RegistryComponent, ...]
+    _by_name: dict[str, RegistryComponent] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {c.name: c for c in self.components})
 
     def get(self, name: str) -> RegistryComponent | None:
-        return self._by_name.get(name)  # type: ignore[attr-defined,no-any-return]
+        return self._by_name.get(name)
 
     def by_override_key(self, key: str) -> RegistryComponent | None:
         """The component named ``key``, else the first one listing it as an alias."""

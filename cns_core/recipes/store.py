@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+
 from ..criteria import Criteria, criteria_from_resource
 from ..errors import InvalidRequestError
 from ..serialize import load_yaml
@@ -115,7 +116,11 @@ def _parse_metadata(data: DataFiles) -> dict[str, RecipeMetadata]:
 
 
 def _is_metadata_file(rel: str) -> bool:
-    return rel.endswith((".yaml", ".yml")) and not rel.startswith(COMPONENTS_DIR) and rel != REGISTRY_FILE
+    return (
+        rel.endswith((".yaml", ".yml"))
+        and not rel.startswith(COMPONENTS_DIR)
+        and rel != REGISTRY_FILE
+    )
 
 
 def parse_metadata(text: str, rel: str) -> RecipeMetadata:
@@ -187,4 +192,3 @@ def _check_ref_files(store: RecipeStore, owner: RecipeMetadata, ref: ComponentRe
                 f"{owner.source_file}: component {ref.name!r} references {path!r}, "
                 "which is not in the recipe data"
             )
-

@@ -1,0 +1,188 @@
+"""``cns recipe`` and ``cns version`` through Click's runner (in process) and as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cns_core import __version__
+from cns_core.cli import cli
+from cns_core.criteria import Criteria
+from cns_core.recipes import build_recipe, load_store
+from cns_core.serialize import dump_json, load_yaml
+
+GB200 = ["--service", "eks", "--accelerator", "gb200", "--intent", "training", "--os", "ubuntu"]
+
+
+def run(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def test_yaml_recipe_for_gb200_eks_ubuntu_training():
+    result = run("recipe", *GB200, "--format", "yaml")
+    assert result.exit_code == 0, result.output
+    doc = load_yaml(result.stdout)
+    assert doc["kind"] == "recipeResult"
+    order = doc["deploymentOrder"]
+    for name in (
+        "cert-manager",
+        "gpu-operator",
+        "nvidia-dra-driver-gpu",
+        "skyhook-operator",
+        "nvsentinel",
+    ):
+        assert name in order
+    assert (
+        order.index("cert-manager")
+        < order.index("gpu-operator")
+        < order.index("nvidia-dra-driver-gpu")
+    )
+
+
+def test_json_output_is_the_engine_document_byte_for_byte():
+    result = run("recipe", *GB200, "-t", "json")
+    criteria = Criteria(service="eks", accelerator="gb200", intent="training", os="ubuntu")
+    expected = build_recipe(criteria, load_store())
+    assert result.stdout == dump_json(expected.to_dict())
+
+
+def test_gpu_alias_and_case_insensitive_values():
+    a = run("recipe", "--gpu", "H100", "--service", "EKS", "-t", "json").stdout
+    b = run("recipe", "--accelerator", "h100", "--service", "eks", "-t", "json").stdout
+    assert a == b and json.loads(a)["criteria"]["accelerator"] == "h100"
+
+
+def test_table_format_lists_flattened_fields():
+    out = run("recipe", "--service", "eks", "-t", "table").stdout
+    assert out.splitlines()[0].split() == ["FIELD", "VALUE"]
+    assert any(
+        line.startswith("criteria.service") and line.endswith("eks") for line in out.splitlines()
+    )
+
+
+def test_output_file(tmp_path):
+    target = tmp_path / "recipe.json"
+    result = run("recipe", "--service", "eks", "-t", "json", "-o", str(target))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert json.loads(target.read_text())["criteria"]["service"] == "eks"
+
+
+def test_criteria_file_and_flags_override_it(tmp_path):
+    crit = tmp_path / "criteria.yaml"
+    crit.write_text(
+        "kind: recipeCriteria\napiVersion: cns.nvidia.com/v1alpha1\nmetadata: {name: t}\n"
+        "spec: {service: eks, accelerator: gb200, intent: training}\n"
+    )
+    from_file = json.loads(run("recipe", "-c", str(crit), "-t", "json").stdout)
+    assert from_file["criteria"] == {
+        "service": "eks",
+        "accelerator": "gb200",
+        "intent": "training",
+        "os": "any",
+    }
+    overridden = json.loads(
+        run("recipe", "-c", str(crit), "--intent", "inference", "-t", "json").stdout
+    )
+    assert overridden["criteria"]["intent"] == "inference"
+
+
+def test_criteria_from_stdin_json():
+    body = json.dumps({"kind": "recipeCriteria", "spec": {"service": "gke", "os": "cos"}})
+    result = run("recipe", "-c", "-", "-t", "json", input=body)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["criteria"]["os"] == "cos"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["--service", "windows"],
+            3,
+            "invalid service 'windows': valid values are aks, any, eks, gke, oke",
+        ),
+        (
+            ["--accelerator", "b200"],
+            3,
+            "invalid accelerator 'b200': valid values are a100, any, gb200, h100, l40",
+        ),
+        (["--intent", "x"], 3, "invalid intent 'x': valid values are any, inference, training"),
+        (
+            ["--os", "win"],
+            3,
+            "invalid os 'win': valid values are amazonlinux, any, cos, rhel, ubuntu",
+        ),
+        (["--nodes", "-1"], 3, "invalid nodes '-1': must be >= 0"),
+        (["--nodes", "3abc"], 3, "invalid nodes '3abc': expected an integer >= 0"),
+        (
+            ["--service", "eks", "-t", "xml"],
+            3,
+            "unknown format 'xml': valid formats are json, yaml, table",
+        ),
+        ([], 2, "no criteria given"),
+        (["--bogus"], 2, "No such option '--bogus'"),
+        (["-c", "/nonexistent/c.yaml"], 4, "/nonexistent/c.yaml: no such file"),
+        (
+            ["--service", "eks", "--data", "/nonexistent/data"],
+            4,
+            "external data directory not found",
+        ),
+    ],
+)
+def test_bad_input_gives_one_line_and_documented_exit_code(args, code, message):
+    result = run("recipe", *args)
+    assert result.exit_code == code
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("c.yaml", "", "the document is empty"),
+        ("c.yaml", "kind: Recipe\n", 'invalid kind "Recipe", expected "recipeCriteria"'),
+        ("c.yaml", "spec: {service: windows}\n", "invalid service 'windows'"),
+        ("c.json", "{not json", "invalid JSON in"),
+        (
+            "c.conf",
+            "spec: {}",
+            "cannot tell the format from the file name: use .json, .yaml or .yml",
+        ),
+        ("c.txt", "spec: {}", "the table format cannot be read back; use json or yaml"),
+    ],
+)
+def test_bad_criteria_files(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    result = run("recipe", "-c", str(path))
+    assert result.exit_code == 3
+    assert message in result.stderr
+
+
+def test_version_command_and_flag():
+    assert run("version").stdout == f"cns version {__version__}\n"
+    assert run("--version").stdout == f"cns version {__version__}\n"
+
+
+def test_installed_console_script_runs_with_exit_codes(tmp_path):
+    """The real ``cns`` executable: stderr one line, exit code 3, no traceback."""
+    cns = Path(sys.executable).with_name("cns")
+    proc = subprocess.run(
+        [str(cns), "recipe", "--service", "windows"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == 3
+    assert proc.stderr.strip().splitlines() == [
+        "Error: invalid service 'windows': valid values are aks, any, eks, gke, oke"
+    ]
+    ok = subprocess.run(
+        [str(cns), "recipe", "--service", "eks", "-t", "json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert ok.returncode == 0 and json.loads(ok.stdout)["kind"] == "recipeResult"
