@@ -56,6 +56,7 @@ def _loader() -> YAML:
 def _dumper() -> YAML:
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # keep document field order
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096
     yaml.allow_unicode = True

@@ -8,14 +8,13 @@ the kubernetes client or NVML. Errors become one line on stderr and an exit code
 from __future__ import annotations
 
 import importlib
-import logging
-import sys
 from typing import Any
 
 import click
 
 from .. import __version__
 from ..errors import EXIT_FAILURE, CNSError
+from .logs import configure_logging
 
 #: command name → "module:attribute", loaded on first use
 COMMANDS = {
@@ -80,40 +79,14 @@ def cli(ctx: click.Context, debug: bool, log_json: bool) -> None:
     4 not found or unavailable.
     """
     ctx.meta["cns.debug"] = debug
-    _configure_logging(debug, log_json)
+    ctx.meta["cns.log_json"] = log_json
+    configure_logging(debug=debug, log_json=log_json)
 
 
 @click.command()
 def version() -> None:
     """Print the cns version."""
     click.echo(f"cns version {__version__}")
-
-
-def _configure_logging(debug: bool, log_json: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if log_json:
-        handler.setFormatter(_JSONFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("[cns] %(levelname)s %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if debug else logging.WARNING)
-
-
-class _JSONFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        import json
-
-        return json.dumps(
-            {
-                "time": self.formatTime(record),
-                "level": record.levelname.lower(),
-                "logger": record.name,
-                "message": record.getMessage(),
-                "module": "cns",
-                "version": __version__,
-            }
-        )
 
 
 def main() -> None:

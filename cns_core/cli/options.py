@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from ..io import write_document
+from .logs import configure_logging
 from ..serialize import Format
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,6 +52,25 @@ def data_option(func: F) -> F:
         type=click.Path(),
         help="External recipe data directory layered over the embedded data "
         "(needs registry.yaml; env CNS_DATA_DIR).",
+    )(func)
+
+
+def debug_option(func: F) -> F:
+    """``--debug`` on a subcommand: the same as ``cns --debug`` (debug logs, full tracebacks)."""
+
+    def enable(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        if value:
+            ctx.find_root().meta["cns.debug"] = True
+            configure_logging(debug=True, log_json=ctx.find_root().meta.get("cns.log_json", False))
+        return value
+
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=enable,
+        help="Debug logs and full tracebacks.",
     )(func)
 
 

@@ -18,7 +18,7 @@ from ..criteria import (
 from ..io import read_document
 from ..recipes import build_recipe, load_store
 from ..serialize import Format
-from .options import data_option, emit, output_options
+from .options import data_option, debug_option, emit, output_options
 
 
 def _choices(values: tuple[str, ...]) -> Any:
@@ -60,6 +60,7 @@ def _choices(values: tuple[str, ...]) -> Any:
 )
 @data_option
 @output_options(Format.YAML)
+@debug_option
 def recipe(
     service: str | None,
     accelerator: str | None,

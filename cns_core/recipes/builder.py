@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
@@ -12,6 +13,8 @@ from .graph import deployment_order
 from .model import ComponentRef, Constraint, ConstraintWarning, RecipeMetadata, RecipeResult
 from .registry import ComponentRegistry
 from .store import BASE_NAME, RecipeStore
+
+log = logging.getLogger(__name__)
 
 #: Checks one constraint against a snapshot: (passed, actual value or None, reason).
 ConstraintEvaluator = Callable[[Constraint], tuple[bool, str | None, str]]
@@ -41,6 +44,7 @@ def build_recipe(
     from it, and the reasons are reported as constraint warnings.
     """
     matched = matching_overlays(store, criteria)
+    log.debug("%s matches overlays %s", criteria, [o.name for o in matched])
     excluded: list[str] = []
     warnings: list[ConstraintWarning] = []
     if evaluator is not None:
