@@ -1,20 +1,133 @@
-"""Reading and writing cns documents: files (format by extension) and ``-`` for stdin/stdout."""
+"""Reading and writing cns documents.
+
+Sources and destinations:
+
+- a file path (format from the extension: ``.json``, ``.yaml``/``.yml``);
+- ``-`` for stdin / stdout (input format sniffed);
+- ``http://`` / ``https://`` URLs, read only: TLS verified, time-limited, size-capped,
+  held in memory (no temporary files); format from the URL path's extension, else the
+  Content-Type, else sniffed;
+- ``cm://namespace/name`` Kubernetes ConfigMaps (via :mod:`cns_core.k8s.configmap`,
+  imported only when used), honouring ``kubeconfig``.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidRequestError, NotFoundError
+from . import __version__
+from .errors import (
+    InvalidRequestError,
+    NotFoundError,
+    TimeoutExceededError,
+    UnavailableError,
+)
 from .serialize import Format, dump, load
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 STDIO = "-"
+CONFIGMAP_SCHEME = "cm://"
+HTTP_SCHEMES = ("http://", "https://")
+#: Per socket operation (connect, TLS handshake, each read) and for the whole download.
+URL_SOCKET_TIMEOUT = 10.0
+URL_TOTAL_TIMEOUT = 30.0
+_CHUNK = 64 * 1024
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_VALID_SOURCES = "a file path, '-', an http(s):// URL or cm://namespace/name"
+
+#: Renders a document as a table (commands with their own table view pass one).
+TableRenderer = Callable[[Any], str]
 
 
 def format_from_path(path: str) -> Format:
     """``.json`` → json, ``.yaml``/``.yml`` → yaml; anything else is an error naming the valid ones."""
+    fmt = _format_from_suffix(path)
+    if fmt is None:
+        raise InvalidRequestError(
+            f"{path}: cannot tell the format from the file name: use .json, .yaml or .yml"
+        )
+    return fmt
+
+
+def read_document(source: str, *, kubeconfig: str | None = None) -> Any:
+    """Read one JSON or YAML document from a file, ``-`` (stdin), a URL or a ConfigMap."""
+    if source.startswith(CONFIGMAP_SCHEME):
+        from .k8s.configmap import read_configmap_document
+
+        return read_configmap_document(source, kubeconfig=kubeconfig)
+    if source == STDIO:
+        text, fmt = sys.stdin.read(MAX_INPUT_BYTES + 1), None
+    elif source.lower().startswith(HTTP_SCHEMES):
+        text, fmt = _read_url(source)
+    else:
+        _refuse_scheme(source)
+        text, fmt = _read_file(source), format_from_path(source)
+    if len(text) > MAX_INPUT_BYTES:
+        raise InvalidRequestError(f"{source}: larger than {MAX_INPUT_BYTES} bytes")
+    if not text.strip():
+        raise InvalidRequestError(f"{source}: the document is empty")
+    return load(text, fmt or _sniff(text), source=source)
+
+
+def write_document(
+    doc: Any,
+    dest: str,
+    fmt: Format,
+    *,
+    kubeconfig: str | None = None,
+    table: TableRenderer | None = None,
+) -> None:
+    """Write a document to a file, stdout (``-`` or empty) or a ConfigMap.
+
+    ``table`` renders the table format when the document has its own table view.
+    """
+    text = table(doc) if fmt is Format.TABLE and table is not None else dump(doc, fmt)
+    if dest.startswith(CONFIGMAP_SCHEME):
+        _write_configmap(doc, dest, text, fmt, kubeconfig)
+        return
+    if dest.strip() in ("", STDIO):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    if dest.lower().startswith(HTTP_SCHEMES):
+        raise InvalidRequestError(f"cannot write to {dest}: URLs are read-only; use a file, - or cm://")
+    _refuse_scheme(dest)
+    try:
+        Path(dest).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidRequestError(f"cannot write {dest}: {exc.strerror or exc}") from None
+
+
+def _write_configmap(doc: Any, dest: str, text: str, fmt: Format, kubeconfig: str | None) -> None:
+    from .k8s.configmap import write_configmap_document
+
+    meta = doc.get("metadata") if isinstance(doc, Mapping) else None
+    meta = meta if isinstance(meta, Mapping) else {}
+    write_configmap_document(
+        dest,
+        text,
+        fmt,
+        kubeconfig=kubeconfig,
+        kind=str(doc.get("kind", "")) if isinstance(doc, Mapping) else "",
+        version=meta.get("version"),
+        timestamp=meta.get("timestamp"),
+    )
+
+
+def _refuse_scheme(location: str) -> None:
+    match = _SCHEME_RE.match(location)
+    if match:
+        raise InvalidRequestError(
+            f"{location}: unsupported scheme {match.group(0)!r}: use {_VALID_SOURCES}"
+        )
+
+
+def _format_from_suffix(path: str) -> Format | None:
     lower = path.lower()
     if lower.endswith(".json"):
         return Format.JSON
@@ -22,37 +135,11 @@ def format_from_path(path: str) -> Format:
         return Format.YAML
     if lower.endswith((".table", ".txt")):
         raise InvalidRequestError(f"{path}: the table format cannot be read back; use json or yaml")
-    raise InvalidRequestError(
-        f"{path}: cannot tell the format from the file name: use .json, .yaml or .yml"
-    )
+    return None
 
 
-def read_document(source: str) -> Any:
-    """Read one JSON or YAML document from a file, or from stdin for ``-``."""
-    if source == STDIO:
-        text = sys.stdin.read(MAX_INPUT_BYTES + 1)
-        fmt = Format.JSON if text.lstrip().startswith(("{", "[")) else Format.YAML
-    else:
-        text = _read_file(source)
-        fmt = format_from_path(source)
-    if len(text) > MAX_INPUT_BYTES:
-        raise InvalidRequestError(f"{source}: larger than {MAX_INPUT_BYTES} bytes")
-    if not text.strip():
-        raise InvalidRequestError(f"{source}: the document is empty")
-    return load(text, fmt, source=source)
-
-
-def write_document(doc: Any, dest: str, fmt: Format) -> None:
-    """Write a document to a file, or to stdout for ``-`` (or an empty destination)."""
-    text = dump(doc, fmt)
-    if dest.strip() in ("", STDIO):
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        Path(dest).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InvalidRequestError(f"cannot write {dest}: {exc.strerror or exc}") from None
+def _sniff(text: str) -> Format:
+    return Format.JSON if text.lstrip().startswith(("{", "[")) else Format.YAML
 
 
 def _read_file(path: str) -> str:
@@ -65,7 +152,84 @@ def _read_file(path: str) -> str:
         raise InvalidRequestError(f"{path}: is a directory, expected a file") from None
     except OSError as exc:
         raise InvalidRequestError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return _decode(data, path)
+
+
+def _decode(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidRequestError(f"{path}: not UTF-8 text") from None
+        raise InvalidRequestError(f"{source}: not UTF-8 text") from None
+
+
+def _read_url(url: str) -> tuple[str, Format | None]:
+    """GET ``url`` (TLS verified, ≥ TLS 1.2) into memory; the format if the URL or type tells it."""
+    import ssl
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    context = ssl.create_default_context()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+    request = urllib.request.Request(
+        url,
+        headers={
+            "User-Agent": f"cns/{__version__}",
+            "Accept": "application/json, application/yaml;q=0.9, */*;q=0.5",
+        },
+    )
+    try:
+        with opener.open(request, timeout=URL_SOCKET_TIMEOUT) as response:
+            data = _read_capped(response, url)
+            content_type = response.headers.get_content_type()
+    except urllib.error.HTTPError as exc:
+        status = f"HTTP {exc.code} {exc.reason}"
+        if exc.code == 404:
+            raise NotFoundError(f"{url}: {status}") from None
+        raise UnavailableError(f"{url}: {status}") from None
+    except urllib.error.URLError as exc:
+        raise _connection_error(url, exc.reason) from None
+    except (TimeoutError, OSError) as exc:
+        raise _connection_error(url, exc) from None
+    fmt = _format_from_suffix(urllib.parse.urlsplit(url).path) or _format_from_type(content_type)
+    return _decode(data, url), fmt
+
+
+def _read_capped(response: Any, url: str) -> bytes:
+    length = response.headers.get("Content-Length")
+    if length and length.isdigit() and int(length) > MAX_INPUT_BYTES:
+        raise InvalidRequestError(f"{url}: larger than {MAX_INPUT_BYTES} bytes ({length} bytes)")
+    deadline = time.monotonic() + URL_TOTAL_TIMEOUT
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.read(_CHUNK):
+        size += len(chunk)
+        if size > MAX_INPUT_BYTES:
+            raise InvalidRequestError(f"{url}: larger than {MAX_INPUT_BYTES} bytes")
+        if time.monotonic() > deadline:
+            raise TimeoutExceededError(f"{url}: download took longer than {URL_TOTAL_TIMEOUT:g}s")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _format_from_type(content_type: str) -> Format | None:
+    if content_type.endswith("json"):
+        return Format.JSON
+    if content_type.endswith("yaml"):
+        return Format.YAML
+    return None
+
+
+def _connection_error(url: str, reason: Any) -> Exception:
+    import ssl
+
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return UnavailableError(
+            f"{url}: TLS certificate verification failed ({reason.verify_message}); "
+            "set SSL_CERT_FILE to trust a private CA"
+        )
+    if isinstance(reason, TimeoutError):
+        return TimeoutExceededError(f"{url}: no answer within {URL_SOCKET_TIMEOUT:g}s")
+    text = getattr(reason, "strerror", None) or str(reason)
+    return UnavailableError(f"{url}: cannot fetch: {text}")

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 import click
 
 from ..io import write_document
-from .logs import configure_logging
 from ..serialize import Format
+from .logs import configure_logging
 
 F = TypeVar("F", bound=Callable[..., Any])
 
