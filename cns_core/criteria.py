@@ -80,7 +80,7 @@ def _valid(field_name: str) -> str:
     return ", ".join(_valid_list(field_name))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Criteria:
     """What a recipe is for. ``any`` is a wildcard; ``nodes == 0`` means unspecified."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from ..errors import InvalidRequestError, NotFoundError
@@ -34,7 +33,9 @@ class DataFiles:
 
 def embedded_root() -> Path:
     """The recipe data directory shipped inside the package."""
-    return Path(str(resources.files("cns_recipes")))
+    import cns_recipes
+
+    return Path(cns_recipes.__file__).parent
 
 
 def read_data_files(external_dir: str | os.PathLike[str] | None = None) -> DataFiles:

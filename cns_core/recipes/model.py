@@ -16,7 +16,7 @@ METADATA_KIND = "recipeMetadata"
 COMPONENT_TYPES = ("Helm", "Kustomize")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Constraint:
     """A requirement on a measured value: ``name`` is ``Type.subtype.key``, ``value`` an expression."""
 
@@ -27,7 +27,7 @@ class Constraint:
         return {"name": self.name, "value": self.value}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ComponentRef:
     """One component of a recipe: a Helm chart (or Kustomize source) and how to configure it."""
 
@@ -132,7 +132,7 @@ def _field_value(value: Any, key: str, where: str) -> Any:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RecipeMetadata:
     """A base or overlay file: optional parent, criteria, constraints and component changes."""
 
@@ -144,7 +144,7 @@ class RecipeMetadata:
     component_refs: tuple[ComponentRef, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ConstraintWarning:
     """Why an overlay was excluded when building from a snapshot."""
 
@@ -162,7 +162,7 @@ class ConstraintWarning:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RecipeResult:
     """The built recipe: what to deploy, in which order, and what the cluster must satisfy."""
 

@@ -11,7 +11,7 @@ from ..errors import InvalidRequestError
 REGISTRY_KIND = "ComponentRegistry"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NodeScheduling:
     """Values paths where node selectors and tolerations are written, per node class."""
 
@@ -21,7 +21,7 @@ class NodeScheduling:
     accelerated_toleration_paths: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RegistryComponent:
     """Everything cns knows about a component independent of any recipe."""
 

@@ -70,7 +70,7 @@ def parse_store(data: DataFiles) -> RecipeStore:
     """Parse and validate data files into a store (external files win over embedded)."""
     files = {**data.embedded, **data.external}
     registry = ComponentRegistry.from_document(
-        load_yaml(data.embedded[REGISTRY_FILE], source=f"embedded {REGISTRY_FILE}"),
+        load_yaml(data.embedded[REGISTRY_FILE], source=f"embedded {REGISTRY_FILE}", trusted=True),
         source=f"embedded {REGISTRY_FILE}",
     )
     if REGISTRY_FILE in data.external:
@@ -103,7 +103,7 @@ def _parse_metadata(data: DataFiles) -> dict[str, RecipeMetadata]:
         for rel, text in sorted(origin.items()):
             if not _is_metadata_file(rel) or rel in shadowed:
                 continue
-            meta = parse_metadata(text, rel)
+            meta = parse_metadata(text, rel, trusted=origin is data.embedded)
             if meta.name in defined:
                 raise InvalidRequestError(
                     f"recipe name {meta.name!r} is defined twice: "
@@ -123,9 +123,9 @@ def _is_metadata_file(rel: str) -> bool:
     )
 
 
-def parse_metadata(text: str, rel: str) -> RecipeMetadata:
+def parse_metadata(text: str, rel: str, *, trusted: bool = False) -> RecipeMetadata:
     """Parse one base/overlay file (``kind: recipeMetadata``)."""
-    doc = load_yaml(text, source=rel)
+    doc = load_yaml(text, source=rel, trusted=trusted)
     if not isinstance(doc, Mapping):
         raise InvalidRequestError(f"{rel}: expected a recipeMetadata mapping")
     name = (doc.get("metadata") or {}).get("name")

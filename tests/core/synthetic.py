@@ -14,13 +14,13 @@ components:
   - name: alpha
     displayName: Alpha
     valueOverrideKeys: [a]
-    helm: {defaultRepository: https://charts.example.com, defaultChart: example/alpha, defaultVersion: 1.0.0}
+    helm: {defaultRepository: "https://charts.example.com", defaultChart: example/alpha, defaultVersion: 1.0.0}
   - name: beta
     displayName: Beta
-    helm: {defaultRepository: https://charts.example.com, defaultChart: example/beta-chart}
+    helm: {defaultRepository: "https://charts.example.com", defaultChart: example/beta-chart}
   - name: kappa
     displayName: Kappa
-    kustomize: {defaultSource: https://git.example.com/kappa, defaultPath: deploy, defaultTag: v1}
+    kustomize: {defaultSource: "https://git.example.com/kappa", defaultPath: deploy, defaultTag: v1}
 """
 
 

@@ -148,7 +148,7 @@ def test_registry_defaults_fill_only_empty_fields(synthetic):
         {
             "overlays/x.yaml": overlay(
                 "x",
-                "criteria: {service: eks}\ncomponentRefs: [{name: kappa}, {name: stray, source: https://x, version: '1'}]",
+                "criteria: {service: eks}\ncomponentRefs: [{name: kappa}, {name: stray, source: 'https://x', version: '1'}]",
             )
         }
     )

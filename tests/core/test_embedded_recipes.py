@@ -37,13 +37,27 @@ QUERIES: dict[str, tuple[dict, tuple, tuple, dict]] = {
     "q03-eks-gb200-training": (
         {"service": "eks", "accelerator": "gb200", "intent": "training"},
         ("base", "eks", "eks-training", "gb200-eks-training"),
-        ("cert-manager", "gpu-operator", "nvidia-dra-driver-gpu", "nvsentinel", "prometheus", "skyhook-operator"),
+        (
+            "cert-manager",
+            "gpu-operator",
+            "nvidia-dra-driver-gpu",
+            "nvsentinel",
+            "prometheus",
+            "skyhook-operator",
+        ),
         {K8S: ">= 1.32.4"},
     ),
     "q04-eks-gb200-ubuntu-training": (
         {"service": "eks", "accelerator": "gb200", "os": "ubuntu", "intent": "training"},
         ("base", "eks", "eks-training", "gb200-eks-training", "gb200-eks-ubuntu-training"),
-        ("cert-manager", "gpu-operator", "nvidia-dra-driver-gpu", "nvsentinel", "prometheus", "skyhook-operator"),
+        (
+            "cert-manager",
+            "gpu-operator",
+            "nvidia-dra-driver-gpu",
+            "nvsentinel",
+            "prometheus",
+            "skyhook-operator",
+        ),
         {
             K8S: ">= 1.32.4",
             "OS.release.ID": "ubuntu",
@@ -54,7 +68,15 @@ QUERIES: dict[str, tuple[dict, tuple, tuple, dict]] = {
     "q05-h100-ubuntu-inference": (
         {"accelerator": "h100", "os": "ubuntu", "intent": "inference"},
         ("base", "monitoring-hpa", "h100-inference"),
-        ("cert-manager", "gpu-operator", "network-operator", "nvsentinel", "prometheus", "prometheus-adapter", "skyhook-operator"),
+        (
+            "cert-manager",
+            "gpu-operator",
+            "network-operator",
+            "nvsentinel",
+            "prometheus",
+            "prometheus-adapter",
+            "skyhook-operator",
+        ),
         {
             K8S: ">= 1.31",
             "OS.release.ID": "ubuntu",
@@ -67,7 +89,15 @@ QUERIES: dict[str, tuple[dict, tuple, tuple, dict]] = {
     "q06-eks-h100-ubuntu-inference": (
         {"service": "eks", "accelerator": "h100", "os": "ubuntu", "intent": "inference"},
         ("base", "eks", "monitoring-hpa", "eks-inference", "h100-inference"),
-        ("cert-manager", "gpu-operator", "network-operator", "nvsentinel", "prometheus", "prometheus-adapter", "skyhook-operator"),
+        (
+            "cert-manager",
+            "gpu-operator",
+            "network-operator",
+            "nvsentinel",
+            "prometheus",
+            "prometheus-adapter",
+            "skyhook-operator",
+        ),
         {
             K8S: ">= 1.31",
             "OS.release.ID": "ubuntu",
@@ -75,22 +105,51 @@ QUERIES: dict[str, tuple[dict, tuple, tuple, dict]] = {
             "OS.sysctl./proc/sys/kernel/osrelease": ">= 6.8",
         },
     ),
-    "q07-gke-cos": ({"service": "gke", "os": "cos"}, ("base", "gke", "gke-cos"), BASE_ORDER, {K8S: ">= 1.25"}),
+    "q07-gke-cos": (
+        {"service": "gke", "os": "cos"},
+        ("base", "gke", "gke-cos"),
+        BASE_ORDER,
+        {K8S: ">= 1.25"},
+    ),
     # upstream had nothing for gke without an os; the new gke overlay applies
     "q08-gke": ({"service": "gke"}, ("base", "gke"), BASE_ORDER, {K8S: ">= 1.25"}),
     "q09-any": ({}, ("base",), BASE_ORDER, {K8S: ">= 1.25"}),
-    "q10-eks-8-nodes": ({"service": "eks", "nodes": 8}, ("base", "eks"), BASE_ORDER, {K8S: ">= 1.28"}),
-    "q11-aks-a100": ({"service": "aks", "accelerator": "a100"}, ("base", "aks"), BASE_ORDER, {K8S: ">= 1.25"}),
+    "q10-eks-8-nodes": (
+        {"service": "eks", "nodes": 8},
+        ("base", "eks"),
+        BASE_ORDER,
+        {K8S: ">= 1.28"},
+    ),
+    "q11-aks-a100": (
+        {"service": "aks", "accelerator": "a100"},
+        ("base", "aks"),
+        BASE_ORDER,
+        {K8S: ">= 1.25"},
+    ),
     "q12-gke-inference": (
         {"service": "gke", "intent": "inference"},
         ("base", "gke", "monitoring-hpa", "gke-inference"),
-        ("cert-manager", "gpu-operator", "nvsentinel", "prometheus", "prometheus-adapter", "skyhook-operator"),
+        (
+            "cert-manager",
+            "gpu-operator",
+            "nvsentinel",
+            "prometheus",
+            "prometheus-adapter",
+            "skyhook-operator",
+        ),
         {K8S: ">= 1.25"},
     ),
     "q13-aks-inference": (
         {"service": "aks", "intent": "inference"},
         ("base", "aks", "monitoring-hpa", "aks-inference"),
-        ("cert-manager", "gpu-operator", "nvsentinel", "prometheus", "prometheus-adapter", "skyhook-operator"),
+        (
+            "cert-manager",
+            "gpu-operator",
+            "nvsentinel",
+            "prometheus",
+            "prometheus-adapter",
+            "skyhook-operator",
+        ),
         {K8S: ">= 1.25"},
     ),
 }
@@ -132,7 +191,9 @@ def test_gb200_gpu_operator_details(store):
     assert gpu.overrides["cdi"] == {"enabled": True, "default": False}
     skyhook = result.component("skyhook-operator")
     assert skyhook.overrides == {"customization": "ubuntu"}
-    assert "components/skyhook-operator/manifests/customization-ubuntu.yaml" in skyhook.manifest_files
+    assert (
+        "components/skyhook-operator/manifests/customization-ubuntu.yaml" in skyhook.manifest_files
+    )
     dra = result.component("nvidia-dra-driver-gpu")
     assert (dra.version, dra.dependency_refs) == ("25.8.1", ("gpu-operator",))
 
