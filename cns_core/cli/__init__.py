@@ -18,6 +18,7 @@ from .logs import configure_logging
 
 #: command name → "module:attribute", loaded on first use
 COMMANDS = {
+    "bundle": "cns_core.cli.bundle:bundle",
     "recipe": "cns_core.cli.recipe:recipe",
     "version": "cns_core.cli:version",
 }

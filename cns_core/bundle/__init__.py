@@ -1,0 +1,19 @@
+"""Deployable bundles: a Helm umbrella chart or Argo CD applications, from a recipe.
+
+``generate_bundle(recipe, store, BundleOptions.parse(...))`` builds every file in
+memory; :mod:`.archive` writes them to a directory or a byte-deterministic zip.
+"""
+
+from .cache import BundleCache, bundle_key
+from .generate import RECIPE_FILE, Bundle, generate_bundle
+from .options import BundleOptions, Deployer
+
+__all__ = [
+    "RECIPE_FILE",
+    "Bundle",
+    "BundleCache",
+    "BundleOptions",
+    "Deployer",
+    "bundle_key",
+    "generate_bundle",
+]

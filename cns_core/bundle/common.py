@@ -1,0 +1,51 @@
+"""Facts shared by both deployers: names, versions and the recipe's own description."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..criteria import ANY
+from ..recipes.model import RecipeResult
+
+RELEASE = "cns-stack"
+_LABELS = {
+    "service": "Service",
+    "accelerator": "Accelerator",
+    "intent": "Intent",
+    "os": "OS",
+    "nodes": "Nodes",
+}
+_SEMVER_RE = re.compile(
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?"
+)
+
+
+def chart_version(version: str) -> str:
+    """A SemVer 2 version for Chart.yaml: the cns version, or its numeric release part."""
+    version = version.removeprefix("v")
+    if _SEMVER_RE.fullmatch(version):
+        return version
+    numbers = [*re.findall(r"\d+", version), "0", "0", "0"][:3]
+    return ".".join(str(int(n)) for n in numbers)
+
+
+def target_environment(recipe: RecipeResult) -> list[tuple[str, str]]:
+    """(label, value) for each pinned criteria field, for READMEs."""
+    return [
+        (_LABELS.get(name, name), str(value))
+        for name, value in recipe.criteria.to_dict().items()
+        if value not in (ANY, "", 0)
+    ]
+
+
+def recipe_summary(recipe: RecipeResult, version: str) -> dict[str, Any]:
+    """Template context common to both READMEs (``version``: the cns version)."""
+    return {
+        "cns_version": version,
+        "recipe_version": recipe.version or "unknown",
+        "environment": target_environment(recipe),
+        "constraints": [(c.name, c.value) for c in recipe.constraints],
+        "overlays": list(recipe.applied_overlays),
+    }

@@ -1,0 +1,91 @@
+"""Bundle generation: recipe + options → an in-memory file map, checksums and zip."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .. import __version__
+from ..recipes.model import RecipeResult
+from ..recipes.store import RecipeStore
+from . import yamlout
+from .archive import CHECKSUMS_FILE, checksums, zip_bytes
+from .argocd import argocd_files
+from .helm import helm_files
+from .options import REPO_PLACEHOLDER, BundleOptions, Deployer
+from .plan import plan_bundle
+
+RECIPE_FILE = "recipe.yaml"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A generated bundle: every file by relative path, plus what to tell the user."""
+
+    deployer: Deployer
+    files: Mapping[str, bytes]
+    notes: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+
+    @property
+    def file_count(self) -> int:
+        return len(self.files)
+
+    @property
+    def size(self) -> int:
+        """Uncompressed size of all files, in bytes."""
+        return sum(len(data) for data in self.files.values())
+
+    @functools.cached_property
+    def zip(self) -> bytes:
+        """The byte-deterministic zip archive of the bundle."""
+        return zip_bytes(self.files)
+
+    @functools.cached_property
+    def checksum(self) -> str:
+        """sha256 of the zip (same recipe and options → same checksum)."""
+        return hashlib.sha256(self.zip).hexdigest()
+
+
+def generate_bundle(
+    recipe: RecipeResult,
+    store: RecipeStore,
+    options: BundleOptions,
+    *,
+    version: str = __version__,
+) -> Bundle:
+    """Build every file of the bundle in memory (``version``: the cns version it names)."""
+    components = plan_bundle(recipe, store, options)
+    notes: list[str] = []
+    if options.deployer is Deployer.HELM:
+        files = helm_files(recipe, store, components, version)
+        steps = (
+            "helm dependency update {dir}",
+            "helm install cns-stack {dir} --namespace cns-stack --create-namespace",
+        )
+    else:
+        files = argocd_files(recipe, components, options.repo, version)
+        steps = (
+            "push the contents of {dir} to the root of your GitOps repository "
+            f"({options.repo or REPO_PLACEHOLDER})",
+            "kubectl apply -f {dir}/app-of-apps.yaml",
+        )
+        with_manifests = [c.name for c in components if c.ref.manifest_files]
+        if with_manifests:
+            notes.append(
+                f"the Argo CD output does not deploy recipe manifests yet: "
+                f"{', '.join(with_manifests)} ship some (see templates/ in the Helm bundle)"
+            )
+        if not options.repo:
+            notes.append(
+                f"no --repo given: the Applications point at {REPO_PLACEHOLDER}; "
+                "rerun with --repo URL (or edit app-of-apps.yaml and */application.yaml) "
+                "before applying"
+            )
+    files[RECIPE_FILE] = yamlout.dump(recipe.to_dict()).encode()
+    files[CHECKSUMS_FILE] = checksums(files)
+    ordered = {path: files[path] for path in sorted(files)}
+    return Bundle(options.deployer, MappingProxyType(ordered), tuple(notes), steps)

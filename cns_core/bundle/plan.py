@@ -1,0 +1,140 @@
+"""Which components go into a bundle, in which order, with which chart and values."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InvalidRequestError
+from ..recipes.graph import deployment_order
+from ..recipes.model import ComponentRef, RecipeResult
+from ..recipes.registry import ComponentRegistry
+from ..recipes.store import RecipeStore
+from .options import BundleOptions
+from .overrides import SetOverride
+from .values import component_values
+
+_NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_SOURCE_RE = re.compile(r"(https?|oci)://\S+")
+
+
+@dataclass(frozen=True)
+class BundleComponent:
+    """One component as deployed: its recipe ref, chart coordinates, values and wave."""
+
+    ref: ComponentRef
+    chart: str
+    namespace: str
+    values: dict[str, Any]
+    wave: int
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+    @property
+    def alias(self) -> str:
+        """The Helm dependency alias: the component name when it differs from the chart's."""
+        return self.name if self.name != self.chart else ""
+
+
+def plan_bundle(
+    recipe: RecipeResult, store: RecipeStore, options: BundleOptions
+) -> list[BundleComponent]:
+    """Select, order and configure the components; every bad name or option is an error."""
+    for ref in recipe.component_refs:
+        _check_ref(ref)
+    registry = store.registry
+    selected = _select(recipe, registry, options.bundlers)
+    by_target = _overrides_by_component(options.overrides, selected, registry)
+    planned = []
+    for wave, ref in enumerate(_ordered(recipe, selected)):
+        entry = registry.get(ref.name)
+        planned.append(
+            BundleComponent(
+                ref=ref,
+                chart=entry.chart_name if entry else ref.name,
+                namespace=(entry.namespace if entry else "") or ref.name,
+                values=component_values(
+                    store, ref, entry, by_target.get(ref.name, ()), options.placement
+                ),
+                wave=wave,
+            )
+        )
+    return planned
+
+
+def _check_ref(ref: ComponentRef) -> None:
+    if not _NAME_RE.fullmatch(ref.name):
+        raise InvalidRequestError(
+            f"invalid component name {ref.name!r}: bundles need a DNS label "
+            "(lowercase letters, digits and '-', at most 63 characters)"
+        )
+    if ref.type == "Kustomize":
+        raise InvalidRequestError(
+            f"component {ref.name} is a Kustomize component; bundles deploy Helm charts only"
+        )
+    if not _SOURCE_RE.fullmatch(ref.source):
+        raise InvalidRequestError(
+            f"component {ref.name}: source {ref.source!r} is not a chart repository URL "
+            "(https://…, http://… or oci://…)"
+        )
+    if not ref.version.strip():
+        raise InvalidRequestError(
+            f"component {ref.name} has no version: bundles pin every chart version"
+        )
+
+
+def _select(
+    recipe: RecipeResult, registry: ComponentRegistry, bundlers: tuple[str, ...]
+) -> dict[str, ComponentRef]:
+    refs = {ref.name: ref for ref in recipe.component_refs}
+    if not bundlers:
+        return refs
+    chosen: dict[str, ComponentRef] = {}
+    for item in bundlers:
+        name = _resolve(item, refs, registry)
+        if name is None:
+            raise InvalidRequestError(
+                f"unknown bundler {item!r}: components in this recipe are "
+                f"{', '.join(sorted(refs))}",
+                details={"bundler": item, "valid": sorted(refs)},
+            )
+        chosen[name] = refs[name]
+    return chosen
+
+
+def _resolve(key: str, names: dict[str, ComponentRef], registry: ComponentRegistry) -> str | None:
+    """A component name, or the component a registry alias stands for, if in ``names``."""
+    if key in names:
+        return key
+    entry = registry.by_override_key(key)
+    return entry.name if entry is not None and entry.name in names else None
+
+
+def _overrides_by_component(
+    overrides: tuple[SetOverride, ...],
+    selected: dict[str, ComponentRef],
+    registry: ComponentRegistry,
+) -> dict[str, list[SetOverride]]:
+    out: dict[str, list[SetOverride]] = {}
+    for override in overrides:
+        name = _resolve(override.target, selected, registry)
+        if name is None:
+            raise InvalidRequestError(
+                f"invalid set override {override.text!r}: {override.target!r} is not a component of "
+                f"this bundle; valid targets are {', '.join(sorted(selected))} "
+                "(or their registry aliases)",
+                details={"set": override.text, "valid": sorted(selected)},
+            )
+        out.setdefault(name, []).append(override)
+    return out
+
+
+def _ordered(recipe: RecipeResult, selected: dict[str, ComponentRef]) -> list[ComponentRef]:
+    """Recipe deployment order (computed from dependencies if absent), unlisted ones last."""
+    order = recipe.deployment_order or deployment_order(recipe.component_refs)
+    listed = [name for name in order if name in selected]
+    rest = sorted(set(selected) - set(listed))
+    return [selected[name] for name in (*listed, *rest)]

@@ -1,0 +1,105 @@
+"""``cns bundle``: folders, zips, printed files and next steps, exit codes of every bad input."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import zipfile
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cns_core.cli import cli
+from cns_core.serialize import dump_yaml
+
+from ..conftest import REPO
+
+
+@pytest.fixture
+def recipe_file(tmp_path, gb200):
+    path = tmp_path / "recipe.yaml"
+    path.write_text(dump_yaml(gb200.to_dict()))
+    return path
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, ["bundle", *map(str, args)], catch_exceptions=False)
+
+
+def test_folder_output_lists_files_and_next_steps(tmp_path, recipe_file):
+    out = tmp_path / "bundle"
+    result = _run("-r", recipe_file, "-o", out, "--set", "gpu-operator:driver.version=1")
+    assert result.exit_code == 0, result.output
+    assert f"Helm umbrella chart written to {out}" in result.output
+    assert "  Chart.yaml\n" in result.output
+    assert f"1. helm dependency update {out}" in result.output
+    assert (
+        yaml.safe_load((out / "values.yaml").read_text())["gpu-operator"]["driver"]["version"] == 1
+    )
+    assert (out / "recipe.yaml").is_file()
+
+
+def test_zip_output_is_repeatable_byte_for_byte(tmp_path, recipe_file):
+    first, second = tmp_path / "a.zip", tmp_path / "b.zip"
+    for dest in (first, second):
+        result = _run(
+            "-r", recipe_file, "-o", dest, "-d", "argocd", "--repo", "https://github.com/a/b.git"
+        )
+        assert result.exit_code == 0, result.output
+    assert first.read_bytes() == second.read_bytes()
+    assert f"1. unzip {second} -d {tmp_path / 'b'}" in result.stdout
+    with zipfile.ZipFile(io.BytesIO(first.read_bytes())) as archive:
+        assert "app-of-apps.yaml" in archive.namelist()
+
+
+def test_argocd_without_repo_warns_on_stderr(tmp_path, recipe_file):
+    result = _run("-r", recipe_file, "-o", tmp_path / "o", "-d", "argocd")
+    assert result.exit_code == 0
+    assert "warning: no --repo given" in result.stderr
+    assert "warning" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--set", "nosuch:a=1"], 3, "'nosuch' is not a component"),
+        (["--set", "gpu-operator:a..b=1"], 3, "empty segment"),
+        (["--set", "gpu-operator:a="], 3, "the value is empty"),
+        (["--system-node-selector", "x"], 3, "invalid system-node-selector 'x'"),
+        (["--accelerated-node-toleration", "k=v:Always"], 3, "effect 'Always'"),
+        (["-d", "flux"], 3, "invalid deployer 'flux'"),
+        (["--bundlers", "gpu"], 3, "unknown bundler 'gpu'"),
+        (["--repo", "nope"], 3, "invalid repo 'nope'"),
+        (["-o", "oci://ghcr.io/x/y"], 3, "only a directory or a .zip file"),
+    ],
+)
+def test_bad_inputs_exit_codes_and_messages(tmp_path, recipe_file, args, code, message):
+    output = [] if "-o" in args else ["-o", tmp_path / "out"]
+    result = _run("-r", recipe_file, *output, *args)
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_recipe_file_exits_4(tmp_path):
+    result = _run("-r", tmp_path / "nope.yaml", "-o", tmp_path / "out")
+    assert result.exit_code == 4
+    assert "nope.yaml" in result.output
+
+
+def test_recipe_is_required_exit_2():
+    assert _run().exit_code == 2
+
+
+def test_installed_cli_from_another_directory(tmp_path, recipe_file):
+    run = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "cns"), "bundle", "-r", str(recipe_file), "-o", "b.zip"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "b.zip").is_file()

@@ -1,0 +1,64 @@
+"""Golden bundles: two frozen recipes, each as helm and argocd, every file compared byte for byte.
+
+The inputs (``golden/<case>/recipe-input.yaml``) are frozen recipes; the bundles are
+built from them with the embedded recipe data. After a reviewed change in the code or
+the data, regenerate with ``CNS_UPDATE_GOLDEN=1 pytest tests/bundle/test_bundle_golden.py``
+and read the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cns_core.bundle import BundleOptions, generate_bundle
+from cns_core.io import read_document
+from cns_core.recipes import RecipeResult
+from cns_core.serialize import dump_yaml
+
+from .conftest import recipe_for
+
+GOLDEN = Path(__file__).parent / "golden"
+VERSION = "0.0.0-golden"
+CASES = {
+    "eks-gb200-ubuntu-training": {
+        "sets": ["gpuoperator:driver.version=580.105.08", 'skyhook-operator:tuning="1"'],
+        "accelerated_node_selector": ["nvidia.com/gpu.present=true"],
+        "accelerated_node_toleration": ["nvidia.com/gpu:NoSchedule"],
+        "system_node_selector": ["node-role.kubernetes.io/system=true"],
+    },
+    "h100-ubuntu-inference": {},
+}
+REPO = "https://github.com/example/gpu-gitops.git"
+
+
+def _input(store, case: str) -> RecipeResult:
+    path = GOLDEN / case / "recipe-input.yaml"
+    if os.environ.get("CNS_UPDATE_GOLDEN") and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_yaml(recipe_for(store, case).to_dict()))
+    return RecipeResult.from_dict(read_document(str(path)), source=str(path))
+
+
+@pytest.mark.parametrize("deployer", ["helm", "argocd"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_golden_bundle(store, case, deployer):
+    options = BundleOptions.parse(
+        deployer=deployer, repo=REPO if deployer == "argocd" else "", **CASES[case]
+    )
+    bundle = generate_bundle(_input(store, case), store, options, version=VERSION)
+    root = GOLDEN / case / deployer
+    if os.environ.get("CNS_UPDATE_GOLDEN"):
+        for old in sorted(root.rglob("*"), reverse=True) if root.exists() else []:
+            old.unlink() if old.is_file() else old.rmdir()
+        for rel, data in bundle.files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(data)
+    frozen = {
+        p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
+    }
+    assert sorted(frozen) == sorted(bundle.files), "file list changed (see module doc)"
+    for rel, data in bundle.files.items():
+        assert data.decode() == frozen[rel].decode(), f"{case}/{deployer}/{rel} changed"

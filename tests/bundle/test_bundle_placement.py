@@ -1,0 +1,106 @@
+"""Node selectors and tolerations at each component's registry paths; no default toleration."""
+
+from __future__ import annotations
+
+import pytest
+
+from cns_core.bundle import BundleOptions
+from cns_core.bundle.plan import plan_bundle
+from cns_core.errors import InvalidRequestError
+
+
+def _get(values, dotted):
+    for key in dotted.split("."):
+        values = values[key]
+    return values
+
+
+def _planned(store, recipe, **options):
+    return {c.name: c.values for c in plan_bundle(recipe, store, BundleOptions.parse(**options))}
+
+
+def test_nothing_is_written_unless_asked(store, gb200):
+    values = _planned(store, gb200)
+    for name in values:
+        paths = store.registry.get(name).node_scheduling
+        for path in (*paths.system_toleration_paths, *paths.accelerated_toleration_paths):
+            with pytest.raises((KeyError, TypeError)):
+                _get(values[name], path)
+
+
+def test_selectors_and_tolerations_land_at_every_registered_path(store, gb200):
+    values = _planned(
+        store,
+        gb200,
+        system_node_selector=["node-role.kubernetes.io/system=true"],
+        system_node_toleration=["dedicated=system:NoSchedule"],
+        accelerated_node_selector=["nvidia.com/gpu.present=true", "pool=gpu"],
+        accelerated_node_toleration=["nvidia.com/gpu:NoSchedule", "spot"],
+    )
+    expected = {
+        "system_node_selector_paths": {"node-role.kubernetes.io/system": "true"},
+        "system_toleration_paths": [
+            {"key": "dedicated", "operator": "Equal", "value": "system", "effect": "NoSchedule"}
+        ],
+        "accelerated_node_selector_paths": {"nvidia.com/gpu.present": "true", "pool": "gpu"},
+        "accelerated_toleration_paths": [
+            {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+            {"key": "spot", "operator": "Exists"},
+        ],
+    }
+    written = 0
+    for name, component_values in values.items():
+        scheduling = store.registry.get(name).node_scheduling
+        for attr, value in expected.items():
+            for path in getattr(scheduling, attr):
+                assert _get(component_values, path) == value, (name, path)
+                written += 1
+    assert written >= 10
+
+
+def test_component_without_paths_is_untouched(store, h100):
+    plain = _planned(store, h100)["network-operator"]
+    placed = _planned(store, h100, accelerated_node_toleration=["*"])["network-operator"]
+    assert plain == placed
+
+
+def test_star_asks_for_tolerate_everything(store, gb200):
+    values = _planned(store, gb200, accelerated_node_toleration=["*"])
+    assert values["gpu-operator"]["daemonsets"]["tolerations"] == [{"operator": "Exists"}]
+
+
+def test_placement_wins_over_set_on_the_same_path(store, gb200):
+    values = _planned(
+        store,
+        gb200,
+        sets=["gpu-operator:daemonsets.nodeSelector.a=b"],
+        accelerated_node_selector=["pool=gpu"],
+    )
+    assert values["gpu-operator"]["daemonsets"]["nodeSelector"] == {"pool": "gpu"}
+
+
+def test_placement_through_a_non_map_is_an_error(store, gb200):
+    with pytest.raises(InvalidRequestError, match="'daemonsets' is a string, not a map"):
+        _planned(
+            store,
+            gb200,
+            sets=["gpu-operator:daemonsets=oops"],
+            accelerated_node_selector=["pool=gpu"],
+        )
+
+
+@pytest.mark.parametrize(
+    ("option", "item", "message"),
+    [
+        ("system_node_selector", "novalue", "invalid system-node-selector 'novalue'"),
+        ("system_node_selector", "=v", "is not a valid label key"),
+        ("accelerated_node_selector", "k=bad value", "is not a valid label value"),
+        ("system_node_toleration", "k=v:Sometimes", "effect 'Sometimes' is not one of"),
+        ("accelerated_node_toleration", ":NoSchedule", "invalid accelerated-node-toleration"),
+        ("accelerated_node_toleration", "bad key:NoExecute", "is not a valid label key"),
+    ],
+)
+def test_bad_selectors_and_tolerations_name_option_and_item(option, item, message):
+    with pytest.raises(InvalidRequestError) as err:
+        BundleOptions.parse(**{option: [item]})
+    assert message in err.value.message

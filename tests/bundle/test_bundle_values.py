@@ -1,0 +1,107 @@
+"""The values pipeline: base file, variant file, recipe overrides, --set, placement."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cns_core.bundle import BundleOptions, generate_bundle
+from cns_core.bundle.plan import plan_bundle
+from cns_core.errors import InvalidRequestError
+from cns_core.recipes import RecipeResult, load_store, reset_store_cache
+from cns_core.serialize import load_yaml
+
+
+def _component_values(store, recipe, name, **options):
+    planned = plan_bundle(recipe, store, BundleOptions.parse(**options))
+    return next(c.values for c in planned if c.name == name)
+
+
+def test_layers_merge_in_order(store, gb200):
+    ref = gb200.component("gpu-operator")
+    base = load_yaml(store.file("components/gpu-operator/values.yaml"))
+    variant = load_yaml(store.file(ref.values_file))
+    values = _component_values(store, gb200, "gpu-operator")
+    assert ref.values_file != "components/gpu-operator/values.yaml"
+    # base keys survive, the variant adds its own, the recipe overrides win over both
+    assert values["operator"] == base["operator"]
+    assert values["hostPaths"] == variant["hostPaths"]
+    assert values["driver"]["version"] == ref.overrides["driver"]["version"]
+    assert values["driver"]["useOpenKernelModules"] == base["driver"]["useOpenKernelModules"]
+
+
+def test_store_and_recipe_are_never_mutated(store, gb200):
+    files_before = dict(store.files)
+    recipe_before = copy.deepcopy(gb200.to_dict())
+    for _ in range(2):
+        generate_bundle(
+            gb200,
+            store,
+            BundleOptions.parse(
+                sets=["gpu-operator:driver.version=1", "gpu-operator:operator.resources=x"],
+                system_node_selector=["role=system"],
+                accelerated_node_toleration=["nvidia.com/gpu:NoSchedule"],
+            ),
+        )
+    assert dict(store.files) == files_before
+    assert gb200.to_dict() == recipe_before
+    values = _component_values(store, gb200, "gpu-operator")
+    assert values["driver"]["version"] == "580.82.07"
+    assert "nodeSelector" not in values["operator"]
+
+
+def test_component_without_values_file_gets_its_base_values(store, gb200):
+    doc = gb200.to_dict()
+    for ref in doc["componentRefs"]:
+        ref.pop("valuesFile", None)
+    values = _component_values(store, RecipeResult.from_dict(doc), "cert-manager")
+    assert values == load_yaml(store.file("components/cert-manager/values.yaml"))
+
+
+def test_missing_values_file_is_an_error_naming_it(store, gb200):
+    doc = gb200.to_dict()
+    doc["componentRefs"][0]["valuesFile"] = "components/cert-manager/values-nope.yaml"
+    with pytest.raises(InvalidRequestError, match="values-nope.yaml"):
+        generate_bundle(RecipeResult.from_dict(doc), store, BundleOptions())
+
+
+def _external(tmp_path: Path, values_text: str):
+    data = tmp_path / "data"
+    (data / "components" / "cert-manager").mkdir(parents=True)
+    (data / "registry.yaml").write_text("kind: ComponentRegistry\ncomponents: []\n")
+    (data / "components" / "cert-manager" / "values.yaml").write_text(values_text)
+    reset_store_cache()
+    return load_store(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: [1, 2\n", "invalid YAML in components/cert-manager/values.yaml"),
+        ("- just\n- a list\n", "invalid values file components/cert-manager/values.yaml"),
+        ("a: &x 1\nb: *x\n", "aliases are not allowed"),
+    ],
+)
+def test_broken_values_file_is_an_error_naming_the_file(tmp_path, gb200, text, message):
+    store = _external(tmp_path, text)
+    with pytest.raises(InvalidRequestError, match=message):
+        generate_bundle(gb200, store, BundleOptions())
+
+
+def test_empty_values_file_is_empty_values(tmp_path, gb200):
+    store = _external(tmp_path, "# nothing here\n")
+    values = _component_values(store, gb200, "cert-manager")
+    assert values == {}
+
+
+def test_values_yaml_enabled_comes_first_and_keys_are_sorted(store, gb200):
+    bundle = generate_bundle(gb200, store, BundleOptions())
+    values = yaml.safe_load(bundle.files["values.yaml"])
+    assert list(values) == list(gb200.deployment_order)
+    for name, block in values.items():
+        keys = list(block)
+        assert keys[0] == "enabled", name
+        assert keys[1:] == sorted(keys[1:]), name
