@@ -57,8 +57,8 @@ def _loader(*, trusted: bool) -> YAML:
 
 def _dumper() -> YAML:
     yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False  # type: ignore[assignment]  # ruamel types it as None
-    yaml.sort_base_mapping_type_on_output = False  # keep document field order
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep field order
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096
     yaml.allow_unicode = True
