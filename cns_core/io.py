@@ -95,7 +95,9 @@ def write_document(
         sys.stdout.flush()
         return
     if dest.lower().startswith(HTTP_SCHEMES):
-        raise InvalidRequestError(f"cannot write to {dest}: URLs are read-only; use a file, - or cm://")
+        raise InvalidRequestError(
+            f"cannot write to {dest}: URLs are read-only; use a file, - or cm://"
+        )
     _refuse_scheme(dest)
     try:
         Path(dest).write_text(text, encoding="utf-8")

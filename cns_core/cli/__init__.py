@@ -20,6 +20,8 @@ from .logs import configure_logging
 COMMANDS = {
     "bundle": "cns_core.cli.bundle:bundle",
     "recipe": "cns_core.cli.recipe:recipe",
+    "snapshot": "cns_core.cli.snapshot:snapshot",
+    "validate": "cns_core.cli.validate:validate",
     "version": "cns_core.cli:version",
 }
 

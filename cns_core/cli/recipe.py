@@ -15,10 +15,13 @@ from ..criteria import (
     Criteria,
     criteria_from_resource,
 )
-from ..io import read_document
+from ..errors import CNSError
+from ..io import read_document, write_document
 from ..recipes import build_recipe, load_store
+from ..recipes.builder import ConstraintEvaluator
 from ..serialize import Format
-from .options import data_option, debug_option, emit, output_options
+from .options import data_option, debug_option, output_options
+from .snapshot import kubeconfig_option
 
 
 def _choices(values: tuple[str, ...]) -> Any:
@@ -58,6 +61,15 @@ def _choices(values: tuple[str, ...]) -> Any:
     metavar="FILE",
     help="RecipeCriteria resource (JSON or YAML, '-' for stdin); flags override it.",
 )
+@click.option(
+    "-s",
+    "--snapshot",
+    "snapshot_source",
+    metavar="FILE|URL|cm://NS/NAME",
+    help="Snapshot to detect the criteria from; overlays whose constraints it fails are "
+    "excluded. --criteria and flags override what it detects.",
+)
+@kubeconfig_option
 @data_option
 @output_options(Format.YAML)
 @debug_option
@@ -68,6 +80,8 @@ def recipe(
     os_name: str | None,
     nodes: str | None,
     criteria_file: str | None,
+    snapshot_source: str | None,
+    kubeconfig: str | None,
     data_dir: str | None,
     output: str,
     fmt: str,
@@ -78,6 +92,7 @@ def recipe(
     Examples:
       cns recipe --service eks --accelerator gb200 --intent training --os ubuntu
       cns recipe --criteria criteria.yaml --format json -o recipe.json
+      cns recipe --snapshot snapshot.yaml --intent training
     """
     flags = {
         "service": service,
@@ -87,17 +102,42 @@ def recipe(
         "nodes": nodes,
     }
     given = {k: v for k, v in flags.items() if v is not None}
-    if criteria_file is None and not given:
+    if criteria_file is None and snapshot_source is None and not given:
         raise click.UsageError(
             "no criteria given: use at least one of --service, --accelerator, --intent, --os, "
-            "--nodes or --criteria FILE (e.g. --service any for the generic recipe)"
+            "--nodes, --criteria FILE or --snapshot FILE (e.g. --service any for the generic recipe)"
         )
-    Format.parse(fmt)
-    criteria = Criteria()
+    output_format = Format.parse(fmt)
+    criteria, evaluator = Criteria(), None
+    if snapshot_source is not None:
+        criteria, evaluator = _from_snapshot(snapshot_source, kubeconfig)
     if criteria_file is not None:
-        criteria = criteria_from_resource(read_document(criteria_file), source=criteria_file)
+        from_file = criteria_from_resource(
+            read_document(criteria_file, kubeconfig=kubeconfig), source=criteria_file
+        )
+        criteria = criteria.replace(**_pinned(from_file))
     if given:
         parsed = Criteria.parse(given)
         criteria = criteria.replace(**{k: getattr(parsed, k) for k in given})
     store = load_store(data_dir)
-    emit(build_recipe(criteria, store).to_dict(), output, fmt)
+    result = build_recipe(criteria, store, evaluator=evaluator)
+    write_document(result.to_dict(), output, output_format, kubeconfig=kubeconfig)
+
+
+def _from_snapshot(source: str, kubeconfig: str | None) -> tuple[Criteria, ConstraintEvaluator]:
+    """The criteria a snapshot implies, and an evaluator of overlay constraints against it."""
+    from ..snapshot import Snapshot
+    from ..snapshot.infer import criteria_from_snapshot
+    from ..validate import constraint_evaluator
+
+    try:
+        snapshot = Snapshot.from_dict(read_document(source, kubeconfig=kubeconfig), source=source)
+    except CNSError as exc:
+        exc.message = f"cannot load the snapshot: {exc.message}"
+        raise
+    return criteria_from_snapshot(snapshot), constraint_evaluator(snapshot)
+
+
+def _pinned(criteria: Criteria) -> dict[str, Any]:
+    """The fields of ``criteria`` that are not wildcards."""
+    return {k: v for k, v in criteria.to_dict().items() if v not in (ANY, 0)}

@@ -1,0 +1,261 @@
+"""``cns validate`` and ``cns recipe --snapshot``: exit codes, outputs, and every bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cns_core.cli import cli
+from cns_core.serialize import dump_yaml
+
+PASSING = {
+    "kind": "recipeResult",
+    "constraints": [
+        {"name": "K8s.server.version", "value": ">= 1.30"},
+        {"name": "OS.release.ID", "value": "ubuntu"},
+    ],
+}
+FAILING = {
+    "kind": "recipeResult",
+    "constraints": [
+        {"name": "K8s.server.version", "value": ">= 1.32.4"},
+        {"name": "OS.release.ID", "value": "ubuntu"},
+    ],
+}
+PARTIAL = {
+    "kind": "recipeResult",
+    "constraints": [
+        {"name": "K8s.server.version", "value": ">= 1.30"},
+        {"name": "OS.release.NOPE", "value": "x"},
+    ],
+}
+
+
+def _run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def h100(snapshot_dir: Path) -> str:
+    return str(snapshot_dir / "h100-eks-ubuntu.yaml")
+
+
+@pytest.fixture
+def recipes(tmp_path: Path) -> dict[str, str]:
+    paths = {}
+    for name, doc in (("pass", PASSING), ("fail", FAILING), ("partial", PARTIAL)):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(dump_yaml(doc))
+        paths[name] = str(path)
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "status"),
+    [("pass", 0, "pass"), ("partial", 0, "partial"), ("fail", 1, "fail")],
+)
+def test_exit_codes_follow_the_summary(
+    h100: str, recipes: dict[str, str], case: str, code: int, status: str
+) -> None:
+    exit_code, out, err = _run("validate", "-r", recipes[case], "-s", h100, "-t", "json")
+    assert exit_code == code, err
+    doc = json.loads(out)
+    assert doc["kind"] == "ValidationResult"
+    assert doc["summary"]["status"] == status
+    assert doc["recipeSource"] == recipes[case] and doc["snapshotSource"] == h100
+    if code:
+        assert (
+            err.strip().splitlines()[-1] == "Error: validation failed: 1 constraint(s) did not pass"
+        )
+
+
+@pytest.mark.parametrize(
+    "flag", ["--fail-on-error=false", "--no-fail-on-error", "--fail-on-error=0"]
+)
+def test_fail_on_error_off(h100: str, recipes: dict[str, str], flag: str) -> None:
+    assert _run("validate", "-r", recipes["fail"], "-s", h100, flag)[0] == 0
+
+
+def test_the_report_is_written_before_failing(
+    h100: str, recipes: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "report.json"
+    code, _, _ = _run("validate", "-r", recipes["fail"], "-s", h100, "-o", str(out), "-t", "json")
+    assert code == 1
+    assert json.loads(out.read_text())["summary"]["failed"] == 1
+
+
+def test_snapshot_from_stdin(h100: str, recipes: dict[str, str]) -> None:
+    code, out, _ = _run("validate", "-r", recipes["pass"], "-s", "-", stdin=Path(h100).read_text())
+    assert code == 0
+    assert "status: pass" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["-r", "{dir}/nope.yaml", "-s", "{h100}"],
+            4,
+            "cannot load the recipe: {dir}/nope.yaml: no such file",
+        ),
+        (
+            ["-r", "{pass}", "-s", "{dir}/nope.yaml"],
+            4,
+            "cannot load the snapshot: {dir}/nope.yaml: no such file",
+        ),
+        (["-r", "{pass}", "-s", "{dir}/bad-snapshot.yaml"], 3, "measurements must be a list"),
+        (
+            ["-r", "{pass}", "-s", "{dir}/bad-reading.yaml"],
+            3,
+            "a reading must be a string, number or boolean",
+        ),
+        (["-r", "{h100}", "-s", "{h100}"], 3, 'invalid kind "Snapshot", expected "recipeResult"'),
+        (["-r", "{pass}", "-s", "ftp://x/s.yaml"], 3, "unsupported scheme 'ftp://'"),
+        (["-r", "{pass}", "-s", "{dir}/broken.json"], 3, "invalid JSON in"),
+        (["-r", "{pass}", "-s", "{h100}", "-t", "xml"], 3, "unknown format 'xml'"),
+        (["-r", "-", "-s", "-"], 2, "cannot both read stdin"),
+        (["-s", "{h100}"], 2, "Missing option '-r'"),
+    ],
+)
+def test_bad_inputs(
+    h100: str, recipes: dict[str, str], tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    (tmp_path / "bad-snapshot.yaml").write_text("kind: Snapshot\nmeasurements: 3\n")
+    (tmp_path / "bad-reading.yaml").write_text(
+        "measurements:\n- type: OS\n  subtypes:\n  - data: {k: [1]}\n"
+    )
+    (tmp_path / "broken.json").write_text('{"measurements": [')
+    values = {"dir": str(tmp_path), "h100": h100, "pass": recipes["pass"]}
+    exit_code, _, err = _run("validate", *(a.format(**values) for a in args))
+    assert exit_code == code, err
+    assert message.format(**values) in err
+    assert "Traceback" not in err
+
+
+def _pty_run(args: list[str], env: dict[str, str]) -> str:
+    """Run cns with stdout on a pseudo-terminal (so it is a TTY) and return what it printed."""
+    leader, follower = pty.openpty()
+    cns = str(Path(sys.executable).parent / "cns")
+    proc = subprocess.Popen([cns, *args], stdout=follower, stderr=subprocess.PIPE, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=30)
+    os.close(leader)
+    return b"".join(chunks).decode()
+
+
+def test_table_is_coloured_on_a_terminal_unless_no_color(
+    h100: str, recipes: dict[str, str]
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    args = ["validate", "-r", recipes["partial"], "-s", h100, "-t", "table"]
+    coloured = _pty_run(args, env)
+    assert "\033[32mPASSED" in coloured and "\033[33mPARTIAL\033[0m" in coloured
+    plain = _pty_run(args, {**env, "NO_COLOR": "1"})
+    assert "\033[" not in plain and "PARTIAL: 1 passed, 0 failed, 1 skipped of 2" in plain
+
+
+def test_real_process_exit_code_and_one_line_error(h100: str, recipes: dict[str, str]) -> None:
+    cns = str(Path(sys.executable).parent / "cns")
+    proc = subprocess.run(
+        [cns, "validate", "-r", recipes["fail"], "-s", h100, "-t", "table"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[0].split() == [
+        "STATUS",
+        "CONSTRAINT",
+        "EXPECTED",
+        "ACTUAL",
+        "MESSAGE",
+    ]
+    assert proc.stderr.strip().splitlines() == [
+        "Error: validation failed: 1 constraint(s) did not pass"
+    ]
+
+
+# ---- cns recipe --snapshot -------------------------------------------------------------
+
+
+def test_recipe_from_the_h100_snapshot(h100: str) -> None:
+    code, out, err = _run("recipe", "--snapshot", h100, "-t", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["criteria"] == {
+        "service": "eks",
+        "accelerator": "h100",
+        "intent": "any",
+        "os": "ubuntu",
+    }
+    assert doc["metadata"]["appliedOverlays"][:2] == ["base", "eks"]
+
+
+def test_recipe_from_a_snapshot_reports_excluded_overlays(h100: str) -> None:
+    code, out, _ = _run("recipe", "-s", h100, "--intent", "inference", "-t", "json")
+    assert code == 0
+    meta = json.loads(out)["metadata"]
+    assert meta["excludedOverlays"] == ["h100-inference"]
+    assert meta["constraintWarnings"] == [
+        {
+            "overlay": "h100-inference",
+            "constraint": "K8s.server.version",
+            "expected": ">= 1.31",
+            "actual": "v1.30.14-eks-3025e55",
+            "reason": "expected >= 1.31, got v1.30.14-eks-3025e55",
+        }
+    ]
+
+
+def test_recipe_from_a_snapshot_is_deterministic(h100: str) -> None:
+    first = _run("recipe", "-s", h100, "--intent", "inference", "-t", "json")[1]
+    assert first == _run("recipe", "-s", h100, "--intent", "inference", "-t", "json")[1]
+
+
+def test_flags_and_criteria_file_override_the_snapshot(h100: str, tmp_path: Path) -> None:
+    criteria = tmp_path / "criteria.yaml"
+    criteria.write_text("kind: recipeCriteria\nspec:\n  intent: training\n  os: any\n")
+    code, out, _ = _run(
+        "recipe", "-s", h100, "-c", str(criteria), "--accelerator", "a100", "-t", "json"
+    )
+    assert code == 0
+    # the file pins intent (its 'any' does not erase what the snapshot found); the flag wins last
+    assert json.loads(out)["criteria"] == {
+        "service": "eks",
+        "accelerator": "a100",
+        "intent": "training",
+        "os": "ubuntu",
+    }
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "message"),
+    [
+        ("{dir}/nope.yaml", 4, "cannot load the snapshot: {dir}/nope.yaml: no such file"),
+        ("{dir}/recipe.yaml", 3, 'invalid kind "recipeResult", expected "Snapshot"'),
+        ("gopher://x", 3, "unsupported scheme 'gopher://'"),
+    ],
+)
+def test_recipe_bad_snapshot(tmp_path: Path, source: str, code: int, message: str) -> None:
+    (tmp_path / "recipe.yaml").write_text(dump_yaml(PASSING))
+    exit_code, _, err = _run("recipe", "-s", source.format(dir=tmp_path))
+    assert exit_code == code, err
+    assert message.format(dir=tmp_path) in err
