@@ -67,18 +67,12 @@ def generate_bundle(
             "helm install cns-stack {dir} --namespace cns-stack --create-namespace",
         )
     else:
-        files = argocd_files(recipe, components, options.repo, version)
+        files = argocd_files(recipe, store, components, options.repo, version)
         steps = (
             "push the contents of {dir} to the root of your GitOps repository "
             f"({options.repo or REPO_PLACEHOLDER})",
             "kubectl apply -f {dir}/app-of-apps.yaml",
         )
-        with_manifests = [c.name for c in components if c.ref.manifest_files]
-        if with_manifests:
-            notes.append(
-                f"the Argo CD output does not deploy recipe manifests yet: "
-                f"{', '.join(with_manifests)} ship some (see templates/ in the Helm bundle)"
-            )
         if not options.repo:
             notes.append(
                 f"no --repo given: the Applications point at {REPO_PLACEHOLDER}; "

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any
 
 from ..criteria import ANY
-from ..errors import InvalidRequestError
 from ..mapping import sorted_keys
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
 from . import yamlout
 from .common import RELEASE, chart_version, recipe_summary
+from .manifests import component_manifests
 from .plan import BundleComponent
 from .templating import render
 
@@ -92,28 +91,16 @@ def _values_yaml(recipe: RecipeResult, components: list[BundleComponent], versio
 
 def _manifests(store: RecipeStore, components: list[BundleComponent]) -> dict[str, bytes]:
     """Each component's manifests at templates/<component>/<file>, rendered only if enabled."""
-    out: dict[str, bytes] = {}
-    for component in components:
-        for path in component.ref.manifest_files:
-            text = store.file(path)
-            if text is None:
-                raise InvalidRequestError(
-                    f"component {component.name}: manifest {path!r} is not in the recipe data"
-                )
-            target = f"templates/{component.name}/{posixpath.basename(path)}"
-            if target in out:
-                raise InvalidRequestError(
-                    f"component {component.name}: two manifests share the file name "
-                    f"{posixpath.basename(path)!r}; rename one"
-                )
-            out[target] = _guarded(text, component.name).encode()
-    return out
+    return {
+        f"templates/{component.name}/{name}": _guarded(text, component.name).encode()
+        for component in components
+        for name, text in component_manifests(store, component).items()
+    }
 
 
 def _guarded(text: str, component: str) -> str:
     """Wrap a manifest so that ``<component>.enabled=false`` leaves it out too."""
-    body = text if text.endswith("\n") else text + "\n"
     return (
         f'{{{{- if (index .Values "{component}" | default dict).enabled }}}}\n'
-        f"{body}{{{{- end }}}}\n"
+        f"{text}{{{{- end }}}}\n"
     )

@@ -65,6 +65,33 @@ def helm() -> str:
     return run.stdout.strip().splitlines()[-1]
 
 
+def run_helm(helm: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run helm with a clean environment (its caches and config under /tmp)."""
+    return subprocess.run(
+        [helm, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            "HOME": "/tmp",
+            "PATH": "/usr/bin:/bin",
+            "HELM_CACHE_HOME": "/tmp/.helm-cache",
+            "HELM_CONFIG_HOME": "/tmp/.helm-config",
+            "HELM_DATA_HOME": "/tmp/.helm-data",
+        },
+    )
+
+
+def helm_template(
+    helm: str, release: str, chart_dir: Path, namespace: str, *extra: str
+) -> list[dict]:
+    """The objects ``helm template`` renders (empty documents dropped)."""
+    run = run_helm(helm, "template", release, str(chart_dir), "-n", namespace, *extra)
+    assert run.returncode == 0, run.stderr
+    return [d for d in yaml.safe_load_all(run.stdout) if d]
+
+
 STUB_TEMPLATE = """\
 apiVersion: v1
 kind: ConfigMap

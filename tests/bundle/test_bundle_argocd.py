@@ -1,4 +1,5 @@
-"""Argo CD output: Applications (schema-level), app of apps, repo URL, waves, OCI charts."""
+"""Argo CD output: Applications (schema-level), app of apps, repo URL, waves, OCI charts,
+and the recipe manifests' charts rendered by a real `helm template`."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ import pytest
 import yaml
 
 from cns_core.bundle import BundleOptions, generate_bundle
+from cns_core.bundle.archive import write_tree
+from cns_core.bundle.argocd import _scoped
 from cns_core.bundle.options import REPO_PLACEHOLDER
 from cns_core.errors import InvalidRequestError
+from cns_core.recipes import RecipeResult
+
+from .conftest import add_stub_subcharts, helm_template, run_helm
 
 REPO = "https://github.com/example/gitops.git"
 
@@ -46,7 +52,8 @@ def test_chart_source_uses_real_chart_name_and_published_version(store, gb200):
     bundle = _argocd(store, gb200, repo=REPO)
     for wave, name in enumerate(gb200.deployment_order):
         app = yaml.safe_load(bundle.files[f"{name}/application.yaml"])
-        chart_source, values_source = app["spec"]["sources"]
+        sources = app["spec"]["sources"]
+        chart_source, values_source = sources[0], sources[-1]
         ref = gb200.component(name)
         entry = store.registry.get(name)
         assert app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == str(wave)
@@ -140,8 +147,118 @@ def test_bad_deployer_lists_valid_ones():
         BundleOptions.parse(deployer="flux")
 
 
-def test_manifests_not_deployed_by_argocd_are_reported(store, gb200):
-    notes = _argocd(store, gb200, repo=REPO).notes
-    assert any("gpu-operator, skyhook-operator" in n for n in notes)
-    quiet = _argocd(store, gb200, repo=REPO, bundlers=["cert-manager"]).notes
-    assert quiet == ()
+def _objects_by_kind_and_name(docs: list[dict]) -> dict[tuple[str, str], dict]:
+    """Objects keyed by (kind, name), without what differs between the two charts."""
+    out = {}
+    for doc in docs:
+        meta = doc["metadata"]
+        meta.pop("namespace", None)
+        meta.get("labels", {}).pop("helm.sh/chart", None)
+        out[(doc["kind"], meta["name"])] = doc
+    return out
+
+
+def test_components_with_manifests_get_a_manifests_source(store, gb200):
+    bundle = _argocd(store, gb200, repo=REPO)
+    with_manifests = set()
+    for name in gb200.deployment_order:
+        sources = yaml.safe_load(bundle.files[f"{name}/application.yaml"])["spec"]["sources"]
+        chart_files = [p for p in bundle.files if p.startswith(f"{name}/manifests/")]
+        if not gb200.component(name).manifest_files:
+            assert len(sources) == 2 and not chart_files, name
+            continue
+        with_manifests.add(name)
+        assert sources[1] == {
+            "repoURL": REPO,
+            "path": f"{name}/manifests",
+            "targetRevision": "HEAD",
+            "helm": {"releaseName": name, "valueFiles": [f"$values/{name}/values.yaml"]},
+        }
+        chart = yaml.safe_load(bundle.files[f"{name}/manifests/Chart.yaml"])
+        assert chart["apiVersion"] == "v2" and chart["name"] == f"{name}-manifests"
+        assert sorted(chart_files) == sorted(
+            [f"{name}/manifests/Chart.yaml"]
+            + [
+                f"{name}/manifests/templates/{p.rsplit('/', 1)[1]}"
+                for p in gb200.component(name).manifest_files
+            ]
+        )
+    assert with_manifests == {"gpu-operator", "skyhook-operator"}
+    assert not any("manifest" in note for note in bundle.notes)
+    listed = {
+        line.split("  ", 1)[1] for line in bundle.files["checksums.txt"].decode().splitlines()
+    }
+    assert listed == set(bundle.files) - {"checksums.txt"}
+
+
+def test_missing_manifest_is_an_error_for_argocd_too(store, gb200):
+    doc = gb200.to_dict()
+    ref = next(r for r in doc["componentRefs"] if r["name"] == "gpu-operator")
+    ref["manifestFiles"] = ["components/gpu-operator/manifests/nope.yaml"]
+    with pytest.raises(
+        InvalidRequestError, match=r"manifest .*nope\.yaml.* not in the recipe data"
+    ):
+        _argocd(store, RecipeResult.from_dict(doc), repo=REPO)
+
+
+@pytest.mark.parametrize("case", ["gb200", "h100"])
+def test_manifest_charts_render_like_the_umbrella_chart(request, helm, tmp_path, store, case):
+    """helm template each <c>/manifests chart with <c>/values.yaml: same objects as the
+    umbrella chart renders, in the component's namespace, with --set values applied."""
+    recipe = request.getfixturevalue(case)
+    sets = ["gpuoperator:driver.kernelModuleConfig.name=kmp-custom"]
+    argocd = _argocd(store, recipe, repo=REPO, sets=sets)
+    write_tree(argocd.files, tmp_path / "argocd")
+    umbrella = generate_bundle(recipe, store, BundleOptions.parse(sets=sets))
+    write_tree(umbrella.files, tmp_path / "helm")
+    add_stub_subcharts(tmp_path / "helm")
+
+    rendered: list[dict] = []
+    for name in recipe.deployment_order:
+        chart = tmp_path / "argocd" / name / "manifests"
+        if not chart.exists():
+            continue
+        values = str(tmp_path / "argocd" / name / "values.yaml")
+        lint = run_helm(helm, "lint", str(chart), "--strict", "-f", values)
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+        namespace = store.registry.get(name).namespace
+        docs = helm_template(helm, name, chart, namespace, "-f", values)
+        assert docs, name
+        for doc in docs:
+            if doc["kind"] != "Skyhook":  # cluster-scoped
+                assert doc["metadata"]["namespace"] == namespace, (name, doc["metadata"])
+        rendered += docs
+
+    objects = _objects_by_kind_and_name(rendered)
+    assert ("Skyhook", "ubuntu") in objects
+    assert ("ConfigMap", "dcgm-exporter") in objects
+    if case == "gb200":
+        assert objects[("ConfigMap", "kmp-custom")]["data"] == {
+            "nvidia.conf": "NVreg_GrdmaPciTopoCheckOverride=1\n"
+        }
+    from_umbrella = [
+        d
+        for d in helm_template(helm, "cns-stack", tmp_path / "helm", "cns-stack")
+        if not d["metadata"]["name"].startswith("received-")
+    ]
+    assert objects == _objects_by_kind_and_name(from_umbrella)
+
+
+def test_manifest_scope_gives_root_objects_and_dollar(helm, tmp_path):
+    """The wrapper's context: .Values.<component>, .Release, .Chart, and $ alike."""
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: x-manifests\nversion: 1.0.0\n")
+    manifest = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: scoped\n"
+        "  namespace: {{ .Release.Namespace }}\ndata:\n"
+        '{{- range $k := list "a" }}\n'
+        '  {{ $k }}: {{ (index $.Values "my-comp").a | quote }}\n'
+        "{{- end }}\n"
+        "  chart: {{ .Chart.Name }}\n  release: {{ $.Release.Name }}\n"
+    )
+    (chart / "templates" / "m.yaml").write_text(_scoped(manifest, "my-comp", "m.yaml"))
+    (tmp_path / "values.yaml").write_text("a: from-values\n")
+    (doc,) = helm_template(helm, "rel", chart, "ns1", "-f", str(tmp_path / "values.yaml"))
+    assert doc["metadata"] == {"name": "scoped", "namespace": "ns1"}
+    assert doc["data"] == {"a": "from-values", "chart": "x-manifests", "release": "rel"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from cns_core.bundle.common import chart_version
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult
 
-from .conftest import add_stub_subcharts
+from .conftest import add_stub_subcharts, helm_template, run_helm
 
 
 def _chart(bundle):
@@ -79,27 +78,8 @@ def test_unknown_bundler_is_an_error(store, gb200):
         generate_bundle(gb200, store, BundleOptions.parse(bundlers=["gpu-operator", "gpu"]))
 
 
-def _helm(helm: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [helm, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={
-            "HOME": "/tmp",
-            "PATH": "/usr/bin:/bin",
-            "HELM_CACHE_HOME": "/tmp/.helm-cache",
-            "HELM_CONFIG_HOME": "/tmp/.helm-config",
-            "HELM_DATA_HOME": "/tmp/.helm-data",
-        },
-    )
-
-
 def _rendered(helm: str, chart_dir: Path, *extra: str) -> list[dict]:
-    run = _helm(helm, "template", "cns-stack", str(chart_dir), "-n", "cns-stack", *extra)
-    assert run.returncode == 0, run.stderr
-    return [d for d in yaml.safe_load_all(run.stdout) if d]
+    return helm_template(helm, "cns-stack", chart_dir, "cns-stack", *extra)
 
 
 @pytest.mark.parametrize("case", ["gb200", "h100"])
@@ -119,7 +99,7 @@ def test_helm_lint_and_template_deliver_every_components_values(
     write_tree(bundle.files, chart_dir)
     add_stub_subcharts(chart_dir)
 
-    lint = _helm(helm, "lint", str(chart_dir), "--strict")
+    lint = run_helm(helm, "lint", str(chart_dir), "--strict")
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
     docs = _rendered(helm, chart_dir)
