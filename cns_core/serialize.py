@@ -15,6 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.representer import SafeRepresenter
 
 from .errors import InvalidRequestError
 
@@ -55,8 +56,24 @@ def _loader(*, trusted: bool) -> YAML:
     return yaml
 
 
+_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+class _Representer(SafeRepresenter):
+    """Safe representer whose strings survive a round trip even with Unicode line breaks."""
+
+    def represent_str(self, data: str) -> Any:
+        if any(ch in data for ch in _LINE_BREAKS):  # escaped only in double quotes
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+        return super().represent_str(data)
+
+
+_Representer.add_representer(str, _Representer.represent_str)
+
+
 def _dumper() -> YAML:
     yaml = YAML(typ="safe", pure=True)
+    yaml.Representer = _Representer
     yaml.default_flow_style = False
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep field order
     yaml.indent(mapping=2, sequence=4, offset=2)

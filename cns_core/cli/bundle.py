@@ -11,7 +11,7 @@ from ..bundle.archive import write_tree, write_zip
 from ..errors import InvalidRequestError
 from ..io import read_document
 from ..recipes import RecipeResult, load_store
-from .options import data_option
+from .options import data_option, debug_option, kubeconfig_option
 
 DEFAULT_OUTPUT = "./bundle"
 TITLES = {Deployer.HELM: "Helm umbrella chart", Deployer.ARGOCD: "Argo CD applications"}
@@ -87,13 +87,9 @@ TITLES = {Deployer.HELM: "Helm umbrella chart", Deployer.ARGOCD: "Argo CD applic
     metavar="NAME[,NAME...]",
     help="Only these components (names or aliases; default: all).",
 )
-@click.option(
-    "--kubeconfig",
-    envvar="KUBECONFIG",
-    metavar="FILE",
-    help="Kubeconfig for a cm:// recipe source.",
-)
+@kubeconfig_option
 @data_option
+@debug_option
 def bundle(
     recipe_source: str,
     output: str,

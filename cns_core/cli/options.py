@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 
 import click
 
-from ..io import write_document
 from ..serialize import Format
 from .logs import configure_logging
 
@@ -74,6 +73,36 @@ def debug_option(func: F) -> F:
     )(func)
 
 
-def emit(doc: Any, output: str, fmt: str) -> None:
-    """Write ``doc`` to ``output`` in ``fmt`` (validated here so the message names valid formats)."""
-    write_document(doc, output, Format.parse(fmt))
+def bool_option(name: str, default: bool, help_text: str) -> Callable[[F], F]:
+    """``--name[=BOOL]`` plus ``--no-name``: accepts ``--name=false`` as upstream does."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            f"--no-{name}",
+            f"no_{name.replace('-', '_')}",
+            is_flag=True,
+            help=f"Same as --{name}=false.",
+        )(func)
+        return click.option(
+            f"--{name}",
+            type=click.BOOL,
+            default=default,
+            is_flag=False,
+            flag_value=True,
+            show_default=True,
+            metavar="[BOOL]",
+            help=help_text,
+        )(func)
+
+    return decorate
+
+
+def kubeconfig_option(func: F) -> F:
+    """``-k/--kubeconfig``: the cluster used for cm:// inputs and outputs (and the agent)."""
+    return click.option(
+        "-k",
+        "--kubeconfig",
+        metavar="FILE",
+        help="Kubeconfig for cm:// URIs and the agent (default: $KUBECONFIG, "
+        "~/.kube/config, in-cluster).",
+    )(func)

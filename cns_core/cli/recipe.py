@@ -20,8 +20,7 @@ from ..io import read_document, write_document
 from ..recipes import build_recipe, load_store
 from ..recipes.builder import ConstraintEvaluator
 from ..serialize import Format
-from .options import data_option, debug_option, output_options
-from .snapshot import kubeconfig_option
+from .options import data_option, debug_option, kubeconfig_option, output_options
 
 
 def _choices(values: tuple[str, ...]) -> Any:

@@ -1,7 +1,6 @@
 """``cns snapshot``: measure this node (or, with ``--deploy-agent``, a cluster node via a Job).
 
-Also home of options shared with ``recipe`` and ``validate`` (``-k/--kubeconfig``,
-``--flag[=BOOL]`` booleans). Collectors are imported only when the command runs.
+Collectors are imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import click
 from ..io import CONFIGMAP_SCHEME, write_document
 from ..serialize import Format
 from ..snapshot.model import reading_str
-from .options import output_options
+from .options import bool_option, debug_option, kubeconfig_option, output_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,41 +66,6 @@ class GoDuration(click.ParamType):
             return parse_duration(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
-
-
-def bool_option(name: str, default: bool, help_text: str) -> Callable[[F], F]:
-    """``--name[=BOOL]`` plus ``--no-name``: accepts ``--name=false`` as upstream does."""
-
-    def decorate(func: F) -> F:
-        func = click.option(
-            f"--no-{name}",
-            f"no_{name.replace('-', '_')}",
-            is_flag=True,
-            help=f"Same as --{name}=false.",
-        )(func)
-        return click.option(
-            f"--{name}",
-            type=click.BOOL,
-            default=default,
-            is_flag=False,
-            flag_value=True,
-            show_default=True,
-            metavar="[BOOL]",
-            help=help_text,
-        )(func)
-
-    return decorate
-
-
-def kubeconfig_option(func: F) -> F:
-    """``-k/--kubeconfig``: the cluster used for cm:// inputs and outputs (and the agent)."""
-    return click.option(
-        "-k",
-        "--kubeconfig",
-        metavar="FILE",
-        help="Kubeconfig for cm:// URIs and the agent (default: $KUBECONFIG, "
-        "~/.kube/config, in-cluster).",
-    )(func)
 
 
 @click.command()
@@ -173,6 +137,7 @@ def kubeconfig_option(func: F) -> F:
 @kubeconfig_option
 @output_options(Format.YAML)
 @click.pass_context
+@debug_option
 def snapshot(ctx: click.Context, **params: Any) -> None:
     """Capture what this node has: Kubernetes, SystemD units, OS and GPUs.
 

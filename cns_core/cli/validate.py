@@ -17,8 +17,7 @@ from ..validate import (
     render_validation_table,
     validate_snapshot,
 )
-from .options import output_options
-from .snapshot import bool_option, kubeconfig_option
+from .options import bool_option, debug_option, kubeconfig_option, output_options
 
 
 class ValidationFailed(click.ClickException):
@@ -47,6 +46,7 @@ class ValidationFailed(click.ClickException):
 @bool_option("fail-on-error", True, "Exit 1 when a constraint fails (the report is written first).")
 @kubeconfig_option
 @output_options(Format.YAML)
+@debug_option
 def validate(
     recipe_source: str,
     snapshot_source: str,

@@ -1,0 +1,74 @@
+"""Safe, deterministic (de)serialisation: round trips, guards, formats."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cns_core.errors import InvalidRequestError
+from cns_core.serialize import (
+    MAX_DEPTH,
+    Format,
+    dump_json,
+    dump_yaml,
+    load_json,
+    load_yaml,
+    render_table,
+)
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+documents = st.recursive(
+    scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), documents, max_size=5))
+def test_yaml_and_json_round_trip_any_plain_document(doc):
+    assert load_yaml(dump_yaml(doc)) == doc
+    assert load_json(dump_json(doc)) == doc
+
+
+def test_yaml_output_keeps_field_order_and_quotes_ambiguous_strings():
+    text = dump_yaml({"z": "24.04", "a": "true", "m": ">= 1.30", "n": [1, {"k": None}]})
+    assert text == "z: '24.04'\na: 'true'\nm: '>= 1.30'\nn:\n  - 1\n  - k: null\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: &x [1]\nb: *x\n", "YAML aliases are not allowed"),
+        ("a: !!python/name:os.system\n", "could not determine a constructor"),
+        ("a: 1\n---\nb: 2\n", "expected one document, got 2"),
+        ("[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2), "maximum depth"),
+        ("a: [1, 2\n", "invalid YAML in body"),
+    ],
+)
+def test_untrusted_yaml_guards(text, message):
+    with pytest.raises(InvalidRequestError, match=message):
+        load_yaml(text, source="body")
+
+
+def test_json_depth_guard_and_errors():
+    with pytest.raises(InvalidRequestError, match=f"nesting deeper than {MAX_DEPTH}"):
+        load_json("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), source="body")
+    with pytest.raises(InvalidRequestError, match="invalid JSON in body"):
+        load_json("{", source="body")
+
+
+def test_format_parse_and_table():
+    assert Format.parse(" YAML ") is Format.YAML
+    with pytest.raises(
+        InvalidRequestError, match="unknown format 'xml': valid formats are json, yaml, table"
+    ):
+        Format.parse("xml")
+    assert render_table({}) == "<empty>\n"
+    assert (
+        render_table({"b": [True], "a": {"x": None}})
+        == "FIELD  VALUE\n-----  -----\na.x    \nb[0]   true\n"
+    )
