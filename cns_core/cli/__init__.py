@@ -20,6 +20,7 @@ from .logs import configure_logging
 COMMANDS = {
     "bundle": "cns_core.cli.bundle:bundle",
     "recipe": "cns_core.cli.recipe:recipe",
+    "serve": "cns_core.cli.serve:serve",
     "snapshot": "cns_core.cli.snapshot:snapshot",
     "validate": "cns_core.cli.validate:validate",
     "version": "cns_core.cli:version",

@@ -1,0 +1,126 @@
+"""Benchmark ``POST /v1/bundle`` (4 connections) against the bare-Flask ceiling, same run.
+
+    .venv/bin/python -m bench.bench_bundle --rounds 3
+
+Two loads on the same server: ``cached`` repeats one request (bundle cache hits);
+``fresh`` gives every request a unique ``set`` override, so every bundle is built
+from scratch (values pipeline, YAML, README templates, checksums, zip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from dataclasses import dataclass
+
+from cns_core.criteria import Criteria
+from cns_core.recipes import build_recipe, load_store
+
+from .bench_recipe import BENCH_ENV
+from .wrk_run import Server, WrkResult, run_wrk, wrk_available
+
+CRITERIA = {"service": "eks", "accelerator": "gb200", "intent": "training", "os": "ubuntu"}
+BUNDLE_PATH = "/v1/bundle?deployer=helm&accelerated-node-toleration=nvidia.com/gpu:NoSchedule"
+
+_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [==[%(body)s]==]
+local fresh = %(fresh)s
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+function init(args)
+  counter = 0
+end
+function request()
+  if not fresh then
+    return wrk.format(nil, "%(path)s")
+  end
+  counter = counter + 1
+  return wrk.format(nil, "%(path)s&set=gpu-operator:bench.id=t" .. tid .. "-" .. counter)
+end
+"""
+
+
+@dataclass
+class Sample:
+    ceiling: WrkResult
+    cached: WrkResult
+    fresh: WrkResult
+    rss_mib: list[float]
+
+
+def lua_script(fresh: bool) -> str:
+    recipe = build_recipe(Criteria.parse(CRITERIA), load_store())
+    body = json.dumps(recipe.to_dict())
+    return _LUA % {"body": body, "fresh": "true" if fresh else "false", "path": BUNDLE_PATH}
+
+
+def run_round(connections: int, seconds: int) -> Sample:
+    """The ceiling (8 connections, as DESIGN.md defines it), then cached and fresh bundles."""
+    with Server("bench.ceiling_app:app", env=BENCH_ENV) as ceiling_server:
+        url = ceiling_server.url("/v1/recipe")
+        run_wrk(url, connections=8, seconds=1)
+        ceiling = run_wrk(url, connections=8, seconds=seconds)
+    with Server("wsgi:app", env=BENCH_ENV) as server:
+        url = server.url(BUNDLE_PATH)
+        cached_lua, fresh_lua = lua_script(False), lua_script(True)
+        run_wrk(url, connections=connections, seconds=1, script=cached_lua)
+        cached = run_wrk(url, connections=connections, seconds=seconds, script=cached_lua)
+        fresh = run_wrk(url, connections=connections, seconds=seconds, script=fresh_lua)
+        rss = server.worker_rss_mib()
+    for result in (ceiling, cached, fresh):
+        if result.non_2xx or result.socket_errors:
+            raise RuntimeError(f"errors during the run: {result}")
+    return Sample(ceiling, cached, fresh, rss)
+
+
+def report(samples: list[Sample], connections: int) -> str:
+    """Markdown rows per round and the median ratios to the ceiling."""
+    lines = [
+        f"| round | ceiling req/s | cached req/s | p50 ms | p99 ms | fresh req/s | p50 ms "
+        f"| p99 ms | cached ratio | fresh ratio | worker RSS MiB |  ({connections} connections)",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for i, s in enumerate(samples, 1):
+        ceiling = s.ceiling.requests_per_second
+        lines.append(
+            f"| {i} | {ceiling:,.0f} | {s.cached.requests_per_second:,.0f} "
+            f"| {s.cached.p50_ms:.2f} | {s.cached.p99_ms:.2f} "
+            f"| {s.fresh.requests_per_second:,.0f} | {s.fresh.p50_ms:.2f} | {s.fresh.p99_ms:.2f} "
+            f"| {s.cached.requests_per_second / ceiling:.3f} "
+            f"| {s.fresh.requests_per_second / ceiling:.3f} "
+            f"| {', '.join(f'{r:.1f}' for r in s.rss_mib)} |"
+        )
+    cached = statistics.median(
+        s.cached.requests_per_second / s.ceiling.requests_per_second for s in samples
+    )
+    fresh = statistics.median(
+        s.fresh.requests_per_second / s.ceiling.requests_per_second for s in samples
+    )
+    lines += [
+        "",
+        f"Median ratios: cached {cached:.3f} (target >= 0.15), "
+        f"fresh {fresh:.3f} (target >= 0.037).",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=8)
+    opts = parser.parse_args()
+    if not wrk_available():
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    samples = [run_round(opts.connections, opts.seconds) for _ in range(opts.rounds)]
+    print(report(samples, opts.connections), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The application factory: settings, logging, extensions, blueprints, error handlers, data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import middleware
+from .blueprints import bundle, health, recipe
+from .cache import LRUCache
+from .config import Settings
+from .errors import register_error_handlers
+from .extensions import init_api
+from .logs import configure_logging
+from .metrics import METRICS_ENDPOINT, METRICS_OPERATION, init_metrics
+from .ratelimit import ClientRateLimiter
+from .state import ServiceState
+
+#: Distinct query strings whose parsed criteria are remembered (validation runs once each).
+QUERY_MEMO_SIZE = 1024
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides environment settings (same ``CNS_*`` names).
+
+    The recipe data is loaded here, once; ``/ready`` reports a load failure.
+    """
+    settings = Settings.from_env(config)
+    configure_logging(settings)
+    app = Flask(__name__)
+    app.config.update(
+        CNS_SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+    state = ServiceState(
+        settings=settings,
+        metrics=init_metrics(app),
+        recipes=LRUCache(settings.recipe_cache_size),
+        queries=LRUCache(QUERY_MEMO_SIZE),
+    )
+    app.extensions["cns"] = state
+    limiter = ClientRateLimiter(settings, state.metrics) if settings.rate_limit_enabled else None
+    middleware.init_app(app, state, limiter)
+    api = init_api(app)
+    for blueprint in (recipe.bp, bundle.bp, health.bp):
+        api.register_blueprint(blueprint)
+    metrics_rule = next(app.url_map.iter_rules(endpoint=METRICS_ENDPOINT))
+    api.spec.path(rule=metrics_rule, operations=METRICS_OPERATION)
+    register_error_handlers(app)
+    state.load()
+    return app

@@ -1,0 +1,1 @@
+"""The service's blueprints: recipe, bundle and health (with the service-info root)."""

@@ -1,0 +1,121 @@
+"""``GET /v1/recipe`` (criteria in the query) and ``POST /v1/recipe`` (a RecipeCriteria resource).
+
+Both answer the exact bytes of ``cns recipe --format json`` for the same criteria,
+with a strong ETag and ``Cache-Control: public``. The hot path does no parsing or
+building twice: query strings map to validated criteria through a bounded memo,
+and criteria map to finished response bodies through a bounded LRU.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+
+from flask import Response, request
+from flask.views import MethodView
+from marshmallow import ValidationError
+
+from cns_core.criteria import Criteria
+from cns_core.errors import UnavailableError
+from cns_core.recipes import build_recipe
+from cns_core.serialize import dump_json
+
+from ..bodies import BODY_TYPES, read_body_document
+from ..cache import CachedBody
+from ..extensions import ApiBlueprint, documented, validation_error
+from ..middleware import check_deadline
+from ..schemas import CriteriaSchema, ErrorSchema, RecipeCriteriaSchema, RecipeResultSchema
+from ..state import ServiceState, service_state
+
+bp = ApiBlueprint("recipe", __name__, description="Recipes for GPU Kubernetes clusters.")
+
+#: Longer query strings are validated every time instead of being remembered.
+MAX_MEMO_QUERY = 512
+_criteria_query = CriteriaSchema()
+_criteria_resource = RecipeCriteriaSchema()
+_RECIPE_HEADERS = {
+    "ETag": {"description": "Strong validator of the body.", "schema": {"type": "string"}},
+    "Cache-Control": {"schema": {"type": "string"}, "example": "public, max-age=600"},
+    "X-Request-Id": {"schema": {"type": "string"}},
+    "X-RateLimit-Limit": {"schema": {"type": "integer"}},
+    "X-RateLimit-Remaining": {"schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {"schema": {"type": "integer"}},
+}
+_REQUEST_BODY = {
+    "required": True,
+    "description": "A RecipeCriteria resource, as JSON or YAML.",
+    "content": {media: {"schema": RecipeCriteriaSchema} for media in BODY_TYPES[:3]},
+}
+_NOT_MODIFIED = "Not modified: If-None-Match matched the ETag."
+
+
+@bp.route("/v1/recipe")
+class Recipe(MethodView):
+    """The recipe for some criteria."""
+
+    @documented(
+        bp.doc(parameters=[{"in": "query", "schema": CriteriaSchema}]),
+        bp.response(200, RecipeResultSchema, headers=_RECIPE_HEADERS),
+        bp.alt_response(304, description=_NOT_MODIFIED),
+        bp.alt_response(400, schema=ErrorSchema, description="Invalid criteria."),
+    )
+    def get(self) -> Response:
+        """Recipe for the criteria in the query string (omitted fields mean any)."""
+        state = service_state()
+        return recipe_response(state, criteria_from_query(state))
+
+    @documented(
+        bp.doc(requestBody=_REQUEST_BODY),
+        bp.response(200, RecipeResultSchema, headers=_RECIPE_HEADERS),
+        bp.alt_response(304, description=_NOT_MODIFIED),
+        bp.alt_response(400, schema=ErrorSchema, description="Invalid body or criteria."),
+        bp.alt_response(415, schema=ErrorSchema, description="Unsupported Content-Type."),
+    )
+    def post(self) -> Response:
+        """Recipe for the criteria in a RecipeCriteria resource (JSON or YAML body)."""
+        try:
+            criteria = _criteria_resource.load(read_body_document("a RecipeCriteria resource"))
+        except ValidationError as exc:
+            raise validation_error(exc, "recipe criteria") from None
+        return recipe_response(service_state(), criteria)
+
+
+def criteria_from_query(state: ServiceState) -> Criteria:
+    """Criteria from the query string, validated by the schema once per distinct query."""
+    memo = state.queries
+    raw = request.query_string
+    criteria = memo.get(raw)
+    if criteria is None:
+        try:
+            criteria = _criteria_query.load(request.args)
+        except ValidationError as exc:
+            raise validation_error(exc, "query parameters") from None
+        if len(raw) <= MAX_MEMO_QUERY:
+            memo.put(raw, criteria)
+    return criteria
+
+
+def recipe_response(state: ServiceState, criteria: Criteria) -> Response:
+    """The cached (or freshly built) recipe as a conditional, cacheable JSON response."""
+    if state.store is None:
+        raise UnavailableError(f"service not ready: {state.not_ready_reason}")
+    state.settings.allowlists.check(criteria)
+    entry, hit = state.recipes.get_or_build(criteria.cache_key, lambda: _build(state, criteria))
+    (state.metrics.recipe_cache_hits if hit else state.metrics.recipe_cache_misses).inc()
+    headers = [
+        ("ETag", entry.etag),
+        ("Cache-Control", f"public, max-age={state.settings.cache_max_age}"),
+    ]
+    if "HTTP_IF_NONE_MATCH" in request.environ and request.if_none_match.contains_weak(
+        entry.etag.strip('"')
+    ):
+        return Response(status=304, headers=headers)
+    return Response(entry.body, status=200, headers=headers, mimetype="application/json")
+
+
+def _build(state: ServiceState, criteria: Criteria) -> CachedBody:
+    assert state.store is not None
+    start = perf_counter()
+    body = dump_json(build_recipe(criteria, state.store).to_dict()).encode("utf-8")
+    state.metrics.recipe_build_duration.observe(perf_counter() - start)
+    check_deadline("building the recipe")
+    return CachedBody.of(body)

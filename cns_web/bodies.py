@@ -1,0 +1,69 @@
+"""Request bodies: JSON or YAML chosen by Content-Type, parsed safely (cns_core.serialize)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from cns_core.errors import InvalidRequestError
+from cns_core.serialize import Format, load
+
+from .errors import UnsupportedMediaTypeError
+
+JSON_TYPES = ("application/json",)
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+BODY_TYPES = (*JSON_TYPES, *YAML_TYPES)
+
+
+def body_format() -> Format:
+    """JSON or YAML from the Content-Type (none given means JSON); anything else is a 415."""
+    mimetype = request.mimetype
+    if not mimetype or mimetype in JSON_TYPES or mimetype.endswith("+json"):
+        return Format.JSON
+    if mimetype in YAML_TYPES or mimetype.endswith("+yaml"):
+        return Format.YAML
+    raise UnsupportedMediaTypeError(
+        f"unsupported Content-Type {mimetype!r}: send JSON (application/json) or YAML "
+        "(application/yaml, application/x-yaml, text/yaml)",
+        details={"contentType": mimetype, "supported": list(BODY_TYPES)},
+    )
+
+
+def read_body_bytes() -> bytes:
+    """The raw body, refusing with 413 anything over ``MAX_CONTENT_LENGTH``.
+
+    A declared Content-Length was checked before the view ran. A chunked body has
+    none, and werkzeug's capped stream would silently truncate it at the cap, so
+    it is read here up to one byte past the cap.
+    """
+    if request.content_length is not None:
+        return request.get_data(cache=False)
+    if "wsgi.input_terminated" not in request.environ:
+        return b""  # no length and no terminated stream: no body can be read safely
+    limit = int(current_app.config["MAX_CONTENT_LENGTH"])
+    stream = request.environ["wsgi.input"]
+    data = bytearray()
+    while len(data) <= limit and (chunk := stream.read(limit + 1 - len(data))):
+        data += chunk
+    if len(data) > limit:
+        raise RequestEntityTooLarge()
+    return bytes(data)
+
+
+def read_body_document(what: str) -> Any:
+    """The request body as a document; ``what`` names the expected resource in errors.
+
+    The size cap (``CNS_MAX_BODY_BYTES``) is enforced before this reads anything;
+    YAML is loaded without object-building tags or aliases, and depth is capped.
+    """
+    fmt = body_format()
+    raw = read_body_bytes()
+    if not raw.strip():
+        raise InvalidRequestError(f"request body is empty: send {what} as JSON or YAML")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequestError("request body is not UTF-8 text") from None
+    return load(text, fmt, source="request body")

@@ -1,0 +1,67 @@
+"""Bounded in-process caches: recipe response bodies by criteria, parsed criteria by query string."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class CachedBody:
+    """A response body and its strong ETag (quoted, as sent in the header)."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> CachedBody:
+        return cls(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+
+
+class LRUCache(Generic[V]):
+    """Least-recently-used cache holding at most ``size`` entries; ``size == 0`` disables it.
+
+    Thread-safe (gthread workers). Building happens outside the lock: two threads
+    missing the same key at once both build, and the results are identical.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> V | None:
+        """The value for ``key``, marked as recently used, or None."""
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: V) -> None:
+        """Store ``value``, evicting the least recently used entry when full."""
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def get_or_build(self, key: Hashable, build: Callable[[], V]) -> tuple[V, bool]:
+        """``(value, hit)``: the cached value, or ``build()`` stored and returned."""
+        value = self.get(key)
+        if value is not None:
+            return value, True
+        value = build()
+        self.put(key, value)
+        return value, False
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,118 @@
+"""gunicorn settings for cns: the Procfile (via gunicorn.conf.py) and ``cns serve`` both use these.
+
+Environment: ``PORT`` (default 8080), ``WEB_CONCURRENCY`` (workers, default one
+per CPU), ``CNS_THREADS`` (threads per worker), ``CNS_GRACEFUL_TIMEOUT`` (seconds
+to finish in-flight requests after SIGTERM), plus every ``CNS_*`` app setting,
+validated here so that a bad value stops the master before any worker starts.
+Command-line flags (``--bind``, ``-w``, ``-k``) still override these values.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from cns_core.errors import CNSError
+from cns_web.config import Settings
+
+__all__ = [
+    "access_log_format",
+    "accesslog",
+    "bind",
+    "child_exit",
+    "errorlog",
+    "graceful_timeout",
+    "keepalive",
+    "loglevel",
+    "on_exit",
+    "post_worker_init",
+    "preload_app",
+    "threads",
+    "timeout",
+    "worker_class",
+    "worker_tmp_dir",
+    "workers",
+]
+
+# prometheus multiprocess mode: every worker writes its samples to files in this
+# directory and /metrics sums them. It must be set before the app (and with it
+# prometheus_client) is imported, which is why this happens at config load time.
+# A directory given by the environment must start empty (e.g. a tmpfs/emptyDir).
+_MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_OWN_METRICS_DIR = not os.environ.get(_MULTIPROC_ENV)
+if _OWN_METRICS_DIR:
+    os.environ[_MULTIPROC_ENV] = tempfile.mkdtemp(prefix="cns-prometheus-")
+
+
+def _env_int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < minimum:
+        raise SystemExit(f"cns: {name}={raw!r} is not valid: use an integer >= {minimum}")
+    return int(raw)
+
+
+try:
+    _settings = Settings.from_env()
+except CNSError as _exc:
+    raise SystemExit(f"cns: {_exc}") from None
+
+bind = [f"0.0.0.0:{_env_int('PORT', 8080)}"]
+workers = _env_int("WEB_CONCURRENCY", len(os.sched_getaffinity(0)))
+
+# Worker class, chosen by measurement (bench/bench_recipe.py, docs/benchmarks.md):
+# GET /v1/recipe is short and CPU-bound (a cache hit is ~0.1 ms of Python), so
+# threads add no CPU. On 2 cores with wrk (8 connections) sync and gthread measured
+# within run-to-run noise of each other, for cns and for the bare-Flask ceiling.
+# gthread wins on what the numbers do not show: keep-alive connections (no TCP
+# handshake per request behind a load balancer), and /ready and /metrics still
+# answer while a slow POST /v1/bundle occupies one thread of a worker.
+worker_class = "gthread"
+threads = _env_int("CNS_THREADS", 4)
+keepalive = 5
+
+# Load the app (imports, recipe data) once in the master, then fork: workers start
+# in milliseconds and share the loaded pages.
+preload_app = True
+
+# A worker that stops answering for this long is killed and replaced: the app's own
+# per-request budget (CNS_REQUEST_TIMEOUT, answered with 504) comes first.
+timeout = math.ceil(_settings.request_timeout) + 10
+# After SIGTERM: stop accepting, let in-flight requests finish for up to this long.
+# Below the usual platform grace periods (Heroku, Kubernetes: 30 s).
+graceful_timeout = _env_int("CNS_GRACEFUL_TIMEOUT", 25)
+
+# Worker heartbeats on a RAM-backed file system (a disk-backed /tmp can stall them).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# The app writes the access log itself (route template, status, duration, request id,
+# JSON with CNS_LOG_FORMAT=json), so gunicorn's is off. To turn it on as well, pass
+# --access-logfile -; this format then includes the request id.
+accesslog = None
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+errorlog = "-"
+loglevel = "info"
+
+
+def post_worker_init(worker: Any) -> None:
+    """/ready turns 503 as soon as this worker receives SIGTERM."""
+    from cns_web.state import mark_not_ready_on_sigterm
+
+    mark_not_ready_on_sigterm(worker.wsgi, worker.handle_exit)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop the live gauges of a worker that exited (its counters stay in the sums)."""
+    from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
+
+    GunicornInternalPrometheusMetrics.mark_process_dead_on_child_exit(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    """Remove the metrics directory if this config created it."""
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ[_MULTIPROC_ENV], ignore_errors=True)

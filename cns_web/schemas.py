@@ -1,0 +1,234 @@
+"""marshmallow schemas: they validate requests and, through flask-smorest, write the OpenAPI document.
+
+Value rules (case-insensitive enums, aliases, node counts) are not restated here:
+the fields call :mod:`cns_core.criteria`, so the API accepts exactly what the CLI does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load
+
+from cns_core import API_VERSION
+from cns_core.criteria import (
+    ANY,
+    CRITERIA_KIND,
+    VALID_VALUES,
+    Criteria,
+    parse_enum,
+    parse_nodes,
+)
+from cns_core.errors import InvalidRequestError
+
+_FIELD_HELP = {
+    "service": "Kubernetes service; `self-managed`, `self` and `vanilla` mean any.",
+    "accelerator": "GPU type.",
+    "intent": "Workload intent.",
+    "os": "GPU node operating system; `al2`, `al2023` and `amzn` mean amazonlinux.",
+}
+
+
+class CriteriaEnum(fields.String):
+    """One criteria enum (case-insensitive, aliases accepted); a blank value is left unset."""
+
+    def __init__(self, criteria_field: str, description: str, **kwargs: Any) -> None:
+        self.criteria_field = criteria_field
+        valid = sorted((*VALID_VALUES[criteria_field], ANY))
+        super().__init__(
+            metadata={"description": description, "enum": valid, "default": ANY}, **kwargs
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        try:
+            return parse_enum(self.criteria_field, value)
+        except InvalidRequestError as exc:
+            raise ValidationError(exc.message) from None
+
+
+class NodeCount(fields.Integer):
+    """Number of GPU nodes, an integer >= 0 (0 = unspecified)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            metadata={"description": "Number of GPU nodes (0 = any).", "minimum": 0, "default": 0},
+            **kwargs,
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        try:
+            return parse_nodes(value)
+        except InvalidRequestError as exc:
+            raise ValidationError(exc.message) from None
+
+
+def _unknown_message(valid: str) -> dict[str, str]:
+    return {"unknown": f"unknown field: valid fields are {valid}"}
+
+
+class CriteriaSchema(Schema):
+    """The criteria (query string of GET /v1/recipe, ``spec`` of a RecipeCriteria resource)."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = _unknown_message("accelerator, gpu, intent, nodes, os, service")
+
+    service = CriteriaEnum("service", _FIELD_HELP["service"])
+    accelerator = CriteriaEnum("accelerator", _FIELD_HELP["accelerator"])
+    gpu = CriteriaEnum("accelerator", "Alias of accelerator, used only when accelerator is unset.")
+    intent = CriteriaEnum("intent", _FIELD_HELP["intent"])
+    os = CriteriaEnum("os", _FIELD_HELP["os"])
+    nodes = NodeCount()
+
+    @post_load
+    def to_criteria(self, data: dict[str, Any], **_: Any) -> Criteria:
+        return Criteria.parse(data)
+
+
+class ResourceMetadataSchema(Schema):
+    """Resource metadata (only ``name`` is documented; the server ignores it)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(metadata={"description": "Name of this criteria set (ignored)."})
+
+
+def _exact_or_blank(expected: str) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        if value not in ("", expected):
+            raise ValidationError(f"invalid value {value!r}: expected {expected!r}")
+
+    return check
+
+
+class RecipeCriteriaSchema(Schema):
+    """A RecipeCriteria resource: ``kind``, ``apiVersion``, ``metadata``, ``spec``."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {  # noqa: RUF012 - marshmallow's own (instance-typed) class attribute
+        **_unknown_message("kind, apiVersion, metadata, spec"),
+        "type": "expected a RecipeCriteria resource: a mapping with kind, apiVersion, "
+        "metadata and spec",
+    }
+
+    kind = fields.String(
+        validate=_exact_or_blank(CRITERIA_KIND),
+        metadata={"enum": [CRITERIA_KIND], "description": "Optional; must match if given."},
+    )
+    apiVersion = fields.String(
+        validate=_exact_or_blank(API_VERSION),
+        metadata={"enum": [API_VERSION], "description": "Optional; must match if given."},
+    )
+    metadata = fields.Nested(ResourceMetadataSchema)
+    spec = fields.Nested(CriteriaSchema)
+
+    @post_load
+    def to_criteria(self, data: dict[str, Any], **_: Any) -> Criteria:
+        spec = data.get("spec")
+        return spec if isinstance(spec, Criteria) else Criteria()
+
+
+class ErrorSchema(Schema):
+    """The body of every error response."""
+
+    code = fields.String(
+        required=True,
+        metadata={"description": "Machine-readable code, e.g. INVALID_REQUEST, NOT_FOUND."},
+    )
+    message = fields.String(
+        required=True, metadata={"description": "What went wrong and what is valid."}
+    )
+    details = fields.Dict(
+        required=True, metadata={"description": "Structured context (may be empty)."}
+    )
+    requestId = fields.String(required=True)
+    timestamp = fields.String(required=True, metadata={"format": "date-time"})
+    retryable = fields.Boolean(required=True)
+
+
+class ConstraintSchema(Schema):
+    name = fields.String(
+        required=True, metadata={"description": "Type.subtype.key of a measurement."}
+    )
+    value = fields.String(required=True, metadata={"description": "Expression, e.g. '>= 1.28'."})
+
+
+class ComponentRefSchema(Schema):
+    """One component; empty fields are omitted."""
+
+    name = fields.String(required=True)
+    type = fields.String(metadata={"enum": ["Helm", "Kustomize"]})
+    source = fields.String()
+    version = fields.String()
+    tag = fields.String()
+    valuesFile = fields.String()
+    overrides = fields.Dict()
+    patches = fields.List(fields.Raw())
+    dependencyRefs = fields.List(fields.String())
+    manifestFiles = fields.List(fields.String())
+    path = fields.String()
+
+
+class ConstraintWarningSchema(Schema):
+    overlay = fields.String(required=True)
+    constraint = fields.String(required=True)
+    expected = fields.String(required=True)
+    actual = fields.String()
+    reason = fields.String(required=True)
+
+
+class RecipeMetadataSchema(Schema):
+    version = fields.String()
+    appliedOverlays = fields.List(fields.String())
+    excludedOverlays = fields.List(fields.String())
+    constraintWarnings = fields.List(fields.Nested(ConstraintWarningSchema))
+
+
+class RecipeResultSchema(Schema):
+    """The built recipe (documentation only: responses are serialised by cns_core)."""
+
+    kind = fields.String(required=True, metadata={"enum": ["recipeResult"]})
+    apiVersion = fields.String(required=True, metadata={"enum": [API_VERSION]})
+    metadata = fields.Nested(RecipeMetadataSchema, required=True)
+    criteria = fields.Nested(CriteriaSchema, required=True)
+    constraints = fields.List(fields.Nested(ConstraintSchema))
+    componentRefs = fields.List(fields.Nested(ComponentRefSchema), required=True)
+    deploymentOrder = fields.List(fields.String(), required=True, allow_none=True)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, metadata={"enum": ["healthy", "ready", "not_ready"]})
+    timestamp = fields.String(required=True, metadata={"format": "date-time"})
+    reason = fields.String(metadata={"description": "Why the service is not ready."})
+
+
+class ServiceInfoSchema(Schema):
+    name = fields.String(required=True)
+    service = fields.String(required=True, metadata={"description": "Same as name (upstream key)."})
+    version = fields.String(required=True)
+    routes = fields.List(fields.String(), required=True)
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error messages as ``{"spec.service": ["..."]}``."""
+    if isinstance(messages, Mapping):
+        out: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            name = "body" if key == "_schema" else str(key)
+            out.update(flatten_messages(value, f"{prefix}.{name}" if prefix else name))
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "body": list(messages)}
+    if isinstance(messages, list):
+        out = {}
+        for i, value in enumerate(messages):
+            out.update(flatten_messages(value, f"{prefix}[{i}]"))
+        return out
+    return {prefix or "body": [str(messages)]}

@@ -1,0 +1,53 @@
+"""Docs match the code: every CLI option, every HTTP route, every setting is documented."""
+
+from __future__ import annotations
+
+import re
+
+import click
+import pytest
+
+from cns_core.cli import COMMANDS, cli
+
+from .conftest import REPO
+
+CLI_DOC = (REPO / "docs" / "cli.md").read_text()
+
+
+def _section(doc: str, title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", doc, re.S | re.M)
+    assert match, f"docs/cli.md has no '## {title}' section"
+    return match.group(1)
+
+
+def _command(name: str) -> click.Command:
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None
+    return command
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"version"}))
+def test_every_option_of_every_command_is_documented(name):
+    section = _section(CLI_DOC, f"`cns {name}`")
+    for param in _command(name).params:
+        if isinstance(param, click.Option) and param.name != "help":
+            longest = max(param.opts, key=len)
+            assert f"`{longest}" in section or f"{longest}`" in section or f" {longest}" in section, (
+                f"cns {name} {longest} is not documented in docs/cli.md"
+            )
+
+
+def test_every_command_is_listed_and_global_options_documented():
+    for name in COMMANDS:
+        assert f"`cns {name}`" in CLI_DOC
+    for param in cli.params:
+        if isinstance(param, click.Option) and param.name != "help":
+            assert max(param.opts, key=len) in _section(CLI_DOC, "Global options")
+
+
+def test_documented_exit_codes_are_the_ones_the_code_uses():
+    from cns_core.errors import EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_UNAVAILABLE, EXIT_USAGE
+
+    table = _section(CLI_DOC, "Exit codes")
+    for code in (0, EXIT_FAILURE, EXIT_USAGE, EXIT_INVALID_INPUT, EXIT_UNAVAILABLE):
+        assert f"| {code} |" in table
