@@ -1,8 +1,8 @@
 """Safe, deterministic JSON and YAML encoding and decoding.
 
-YAML is read with ruamel's safe loader: no tags that build objects, no aliases
-(a billion-laughs document cannot expand), bounded nesting depth. Output is
-deterministic: same object, same bytes.
+YAML is read with ruamel's safe loader (libyaml-backed with ruamel.yaml.clib): no tags
+that build objects, no aliases (a billion-laughs document cannot expand), bounded
+nesting depth. Output is deterministic: same object, same bytes.
 """
 
 from __future__ import annotations
@@ -13,8 +13,14 @@ from enum import StrEnum
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 from ruamel.yaml.representer import SafeRepresenter
 
 from .errors import InvalidRequestError
@@ -40,20 +46,31 @@ class Format(StrEnum):
             ) from None
 
 
-class _NoAliasComposer(Composer):
-    """Refuses YAML aliases so that no document can expand exponentially."""
+def _check_events(text: str | bytes, source: str, *, pure: bool) -> None:
+    """Refuse aliases (no document can expand exponentially) and nesting past MAX_DEPTH.
 
-    def return_alias(self, a: Any) -> Any:
-        raise ComposerError(None, None, "YAML aliases are not allowed", a.start_mark)
+    A scan of the parser's events (libyaml speed with ruamel.yaml.clib), before any
+    object is built.
+    """
+    depth = 0
+    for event in YAML(typ="safe", pure=pure).parse(text):
+        if isinstance(event, AliasEvent):
+            raise InvalidRequestError(
+                f"invalid YAML in {source}: YAML aliases are not allowed{_where(event)}"
+            )
+        if isinstance(event, MappingStartEvent | SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InvalidRequestError(
+                    f"invalid YAML in {source}: maximum depth of {MAX_DEPTH} exceeded{_where(event)}"
+                )
+        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
+            depth -= 1
 
 
-def _loader(*, trusted: bool) -> YAML:
-    if trusted:  # our own shipped data: libyaml speed when ruamel.yaml.clib is present
-        return YAML(typ="safe")
-    yaml = YAML(typ="safe", pure=True)
-    yaml.Composer = _NoAliasComposer
-    yaml.max_depth = MAX_DEPTH
-    return yaml
+def _where(event: Any) -> str:
+    mark = getattr(event, "start_mark", None)
+    return f" (line {mark.line + 1})" if mark is not None else ""
 
 
 _LINE_BREAKS = ("\x85", "\u2028", "\u2029")
@@ -85,18 +102,28 @@ def _dumper() -> YAML:
 def load_yaml(text: str | bytes, *, source: str = "<input>", trusted: bool = False) -> Any:
     """Parse one YAML document safely; a second document in the stream is an error.
 
-    ``trusted`` is only for data shipped inside the package: it skips the alias and
-    depth guards (which need the pure-Python parser) for the C parser's speed.
+    Only the safe types are built (no tags that construct objects). Aliases and nesting
+    deeper than MAX_DEPTH are refused first, unless ``trusted`` (data shipped inside
+    the package).
     """
     try:
-        docs = list(_loader(trusted=trusted).load_all(text))
-    except (YAMLError, RecursionError) as exc:
-        raise InvalidRequestError(f"invalid YAML in {source}: {_one_line(exc)}") from None
+        docs = _load_all(text, source, trusted=trusted, pure=False)
+    except YAMLError:  # libyaml refuses some valid YAML 1.2 (':' inside flow scalars)
+        try:
+            docs = _load_all(text, source, trusted=trusted, pure=True)
+        except (YAMLError, RecursionError) as exc:
+            raise InvalidRequestError(f"invalid YAML in {source}: {_one_line(exc)}") from None
     if len(docs) > 1:
         raise InvalidRequestError(
             f"invalid YAML in {source}: expected one document, got {len(docs)}"
         )
     return docs[0] if docs else None
+
+
+def _load_all(text: str | bytes, source: str, *, trusted: bool, pure: bool) -> list[Any]:
+    if not trusted:
+        _check_events(text, source, pure=pure)
+    return list(YAML(typ="safe", pure=pure).load_all(text))
 
 
 def load_json(text: str | bytes, *, source: str = "<input>") -> Any:
