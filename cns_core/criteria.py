@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from . import API_VERSION
 from .errors import InvalidRequestError
@@ -80,8 +80,7 @@ def _valid(field_name: str) -> str:
     return ", ".join(_valid_list(field_name))
 
 
-@dataclass(frozen=True)
-class Criteria:
+class Criteria(NamedTuple):
     """What a recipe is for. ``any`` is a wildcard; ``nodes == 0`` means unspecified."""
 
     service: str = ANY
@@ -112,9 +111,7 @@ class Criteria:
 
     def replace(self, **changes: Any) -> Criteria:
         """A copy with the given (already parsed) fields changed."""
-        data = {name: getattr(self, name) for name in (*ENUM_FIELDS, "nodes")}
-        data.update(changes)
-        return Criteria(**data)
+        return self._replace(**changes)
 
     def matches(self, query: Criteria) -> bool:
         """Whether an overlay with these criteria applies to ``query`` (asymmetric).

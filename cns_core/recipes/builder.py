@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 from .. import __version__
 from ..criteria import Criteria
@@ -123,23 +122,21 @@ def _apply_evaluator(
 def _finalised(refs: Iterable[ComponentRef], registry: ComponentRegistry) -> Iterable[ComponentRef]:
     """Refs the result owns (no map shared with the store), registry defaults filled in."""
     for ref in refs:
-        ref = replace(
-            ref, overrides=deep_copy(ref.overrides), patches=tuple(deep_copy(ref.patches))
+        ref = ref._replace(
+            overrides=deep_copy(ref.overrides), patches=tuple(deep_copy(ref.patches))
         )
         entry = registry.get(ref.name)
         if entry is None:
             yield ref
         elif (ref.type or entry.type) == "Kustomize":
-            yield replace(
-                ref,
+            yield ref._replace(
                 type="Kustomize",
                 source=ref.source or entry.kustomize_source,
                 tag=ref.tag or entry.kustomize_tag,
                 path=ref.path or entry.kustomize_path,
             )
         else:
-            yield replace(
-                ref,
+            yield ref._replace(
                 type=ref.type or entry.type,
                 source=ref.source or entry.helm_repository,
                 version=ref.version or entry.helm_version,

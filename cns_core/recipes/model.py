@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from .. import API_VERSION
 from ..criteria import Criteria, criteria_from_resource
@@ -16,8 +16,7 @@ METADATA_KIND = "recipeMetadata"
 COMPONENT_TYPES = ("Helm", "Kustomize")
 
 
-@dataclass(frozen=True)
-class Constraint:
+class Constraint(NamedTuple):
     """A requirement on a measured value: ``name`` is ``Type.subtype.key``, ``value`` an expression."""
 
     name: str
@@ -27,8 +26,23 @@ class Constraint:
         return {"name": self.name, "value": self.value}
 
 
-@dataclass(frozen=True)
-class ComponentRef:
+#: ComponentRef (python attribute, document key) in serialisation order
+REF_FIELDS = (
+    ("name", "name"),
+    ("type", "type"),
+    ("source", "source"),
+    ("version", "version"),
+    ("tag", "tag"),
+    ("values_file", "valuesFile"),
+    ("overrides", "overrides"),
+    ("patches", "patches"),
+    ("dependency_refs", "dependencyRefs"),
+    ("manifest_files", "manifestFiles"),
+    ("path", "path"),
+)
+
+
+class ComponentRef(NamedTuple):
     """One component of a recipe: a Helm chart (or Kustomize source) and how to configure it."""
 
     name: str
@@ -37,26 +51,11 @@ class ComponentRef:
     version: str = ""
     tag: str = ""
     values_file: str = ""
-    overrides: Mapping[str, Any] = field(default_factory=dict)
+    overrides: Mapping[str, Any] = MappingProxyType({})
     patches: tuple[Any, ...] = ()
     dependency_refs: tuple[str, ...] = ()
     manifest_files: tuple[str, ...] = ()
     path: str = ""
-
-    # (python attribute, document key) in serialisation order
-    FIELDS = (
-        ("name", "name"),
-        ("type", "type"),
-        ("source", "source"),
-        ("version", "version"),
-        ("tag", "tag"),
-        ("values_file", "valuesFile"),
-        ("overrides", "overrides"),
-        ("patches", "patches"),
-        ("dependency_refs", "dependencyRefs"),
-        ("manifest_files", "manifestFiles"),
-        ("path", "path"),
-    )
 
     def merged_with(self, other: ComponentRef) -> ComponentRef:
         """This ref with ``other`` layered on top, field by field (inputs untouched)."""
@@ -77,7 +76,7 @@ class ComponentRef:
     def to_dict(self) -> dict[str, Any]:
         """Document form; empty fields are omitted, free-form maps have sorted keys."""
         out: dict[str, Any] = {}
-        for attr, key in self.FIELDS:
+        for attr, key in REF_FIELDS:
             value = getattr(self, attr)
             if not value and attr != "name":
                 continue
@@ -93,7 +92,7 @@ class ComponentRef:
         """Parse and validate a componentRef mapping; ``where`` names it in errors."""
         if not isinstance(data, Mapping):
             raise InvalidRequestError(f"{where}: a componentRef must be a mapping")
-        known = {key: attr for attr, key in cls.FIELDS}
+        known = {key: attr for attr, key in REF_FIELDS}
         unknown = sorted(set(data) - set(known))
         if unknown:
             raise InvalidRequestError(
@@ -132,8 +131,7 @@ def _field_value(value: Any, key: str, where: str) -> Any:
     return str(value)
 
 
-@dataclass(frozen=True)
-class RecipeMetadata:
+class RecipeMetadata(NamedTuple):
     """A base or overlay file: optional parent, criteria, constraints and component changes."""
 
     name: str
@@ -144,8 +142,7 @@ class RecipeMetadata:
     component_refs: tuple[ComponentRef, ...] = ()
 
 
-@dataclass(frozen=True)
-class ConstraintWarning:
+class ConstraintWarning(NamedTuple):
     """Why an overlay was excluded when building from a snapshot."""
 
     overlay: str
@@ -162,8 +159,7 @@ class ConstraintWarning:
         return out
 
 
-@dataclass(frozen=True)
-class RecipeResult:
+class RecipeResult(NamedTuple):
     """The built recipe: what to deploy, in which order, and what the cluster must satisfy."""
 
     criteria: Criteria

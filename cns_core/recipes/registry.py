@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import InvalidRequestError
 
 REGISTRY_KIND = "ComponentRegistry"
 
 
-@dataclass(frozen=True)
-class NodeScheduling:
+class NodeScheduling(NamedTuple):
     """Values paths where node selectors and tolerations are written, per node class."""
 
     system_node_selector_paths: tuple[str, ...] = ()
@@ -21,8 +20,7 @@ class NodeScheduling:
     accelerated_toleration_paths: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class RegistryComponent:
+class RegistryComponent(NamedTuple):
     """Everything cns knows about a component independent of any recipe."""
 
     name: str

@@ -1,0 +1,88 @@
+"""CLI wall time against the import floor of the libraries the commands need.
+
+Installs the cns wheel (not editable: no editable-finder overhead) into a temporary venv
+that borrows this venv's dependencies, then times, interleaved, N runs each of:
+the floor ``python -c "import click, ruamel.yaml"``, ``cns recipe`` and ``cns validate``
+(on the shared H100 EKS snapshot). Prints a markdown table of medians and ratios.
+
+    .venv/bin/python -m bench.bench_cli --runs 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import venv
+from pathlib import Path
+
+from .wrk_run import REPO
+
+SNAPSHOT = REPO.parent / "shared" / "fixtures" / "snapshots" / "h100-eks-ubuntu.yaml"
+
+
+def install(tmp: Path) -> Path:
+    """A venv with the cns wheel installed and this venv's packages on its path."""
+    wheels = tmp / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    env_dir = tmp / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    (wheel,) = wheels.glob("cns-*.whl")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
+        check=True, capture_output=True,
+    )
+    return env_dir / "bin"
+
+
+def wall(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        bin_dir = install(tmp)
+        recipe = tmp / "recipe.json"
+        criteria = ["--service", "eks", "--accelerator", "h100", "--os", "ubuntu", "--intent", "inference"]
+        subprocess.run([str(bin_dir / "cns"), "recipe", *criteria, "-t", "json", "-o", str(recipe)], check=True)
+        commands = {
+            "floor: python -c 'import click, ruamel.yaml'": [str(bin_dir / "python"), "-c", "import click, ruamel.yaml"],
+            "cns recipe (eks h100 ubuntu inference)": [str(bin_dir / "cns"), "recipe", *criteria, "-t", "json"],
+            "cns validate (H100 EKS snapshot, 1,900 lines)": [
+                str(bin_dir / "cns"), "validate", "-r", str(recipe), "-s", str(SNAPSHOT), "--no-fail-on-error",
+            ],
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.runs):
+            for name, cmd in commands.items():
+                times[name].append(wall(cmd, tmp))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    floor = next(iter(medians.values()))
+    print(f"| command | median wall ms ({args.runs} runs) | × floor |")
+    print("|---|---|---|")
+    for name, value in medians.items():
+        print(f"| {name} | {value * 1000:.1f} | {value / floor:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
