@@ -17,7 +17,6 @@ import re
 import sys
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -100,7 +99,8 @@ def write_document(
         )
     _refuse_scheme(dest)
     try:
-        Path(dest).write_text(text, encoding="utf-8")
+        with open(dest, "w", encoding="utf-8") as handle:
+            handle.write(text)
     except OSError as exc:
         raise InvalidRequestError(f"cannot write {dest}: {exc.strerror or exc}") from None
 

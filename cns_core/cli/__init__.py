@@ -8,13 +8,13 @@ the kubernetes client or NVML. Errors become one line on stderr and an exit code
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import click
 
 from .. import __version__
 from ..errors import EXIT_FAILURE, CNSError
-from .logs import configure_logging
 
 #: command name → "module:attribute", loaded on first use
 COMMANDS = {
@@ -84,7 +84,12 @@ def cli(ctx: click.Context, debug: bool, log_json: bool) -> None:
     """
     ctx.meta["cns.debug"] = debug
     ctx.meta["cns.log_json"] = log_json
-    configure_logging(debug=debug, log_json=log_json)
+    # The subcommand's module is imported by now: set up logging only if it (or a flag)
+    # needs it, so a plain `cns recipe` never pays for importing the logging package.
+    if debug or log_json or "logging" in sys.modules:
+        from .logs import configure_logging
+
+        configure_logging(debug=debug, log_json=log_json)
 
 
 @click.command()

@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 import click
 
 from ..serialize import Format
-from .logs import configure_logging
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,6 +58,8 @@ def debug_option(func: F) -> F:
 
     def enable(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
         if value:
+            from .logs import configure_logging
+
             ctx.find_root().meta["cns.debug"] = True
             configure_logging(debug=True, log_json=ctx.find_root().meta.get("cns.log_json", False))
         return value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 
 from .. import __version__
@@ -12,8 +11,6 @@ from .graph import deployment_order
 from .model import ComponentRef, Constraint, ConstraintWarning, RecipeMetadata, RecipeResult
 from .registry import ComponentRegistry
 from .store import BASE_NAME, RecipeStore
-
-log = logging.getLogger(__name__)
 
 #: Checks one constraint against a snapshot: (passed, actual value or None, reason).
 ConstraintEvaluator = Callable[[Constraint], tuple[bool, str | None, str]]
@@ -43,7 +40,6 @@ def build_recipe(
     from it, and the reasons are reported as constraint warnings.
     """
     matched = matching_overlays(store, criteria)
-    log.debug("%s matches overlays %s", criteria, [o.name for o in matched])
     excluded: list[str] = []
     warnings: list[ConstraintWarning] = []
     if evaluator is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import InvalidRequestError, NotFoundError
 
@@ -31,11 +30,11 @@ class DataFiles:
         return "merged (embedded + external)" if self.external_dir else "embedded"
 
 
-def embedded_root() -> Path:
+def embedded_root() -> str:
     """The recipe data directory shipped inside the package."""
     import cns_recipes
 
-    return Path(cns_recipes.__file__).parent
+    return os.path.dirname(cns_recipes.__file__)
 
 
 def read_data_files(external_dir: str | os.PathLike[str] | None = None) -> DataFiles:
@@ -43,64 +42,68 @@ def read_data_files(external_dir: str | os.PathLike[str] | None = None) -> DataF
     embedded = _read_tree(embedded_root(), guarded=False)
     if external_dir is None:
         return DataFiles(embedded, {})
-    root = Path(external_dir)
-    if not root.exists():
+    root = os.fspath(external_dir)
+    if not os.path.exists(root):
         raise NotFoundError(f"external data directory not found: {root}")
-    if not root.is_dir():
+    if not os.path.isdir(root):
         raise InvalidRequestError(f"external data path is not a directory: {root}")
-    if not (root / REGISTRY_FILE).is_file():
+    if not os.path.isfile(os.path.join(root, REGISTRY_FILE)):
         raise InvalidRequestError(
             f"{REGISTRY_FILE} is required in external data directory: {root} "
             "(it may list only the components you add or change)"
         )
-    return DataFiles(embedded, _read_tree(root, guarded=True), str(root))
+    return DataFiles(embedded, _read_tree(root, guarded=True), root)
 
 
-def _read_tree(root: Path, *, guarded: bool) -> dict[str, str]:
+def _read_tree(root: str, *, guarded: bool) -> dict[str, str]:
     """Every regular file under ``root`` (hidden entries and Python files skipped)."""
     files: dict[str, str] = {}
-    real_root = root.resolve()
+    real_root = os.path.realpath(root)
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        base = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not _skipped(d))
         for name in dirnames:
-            if guarded and (base / name).is_symlink():
-                rel = (base / name).relative_to(root).as_posix()
+            if guarded and os.path.islink(os.path.join(dirpath, name)):
                 raise InvalidRequestError(
-                    f"symlinked directories are not supported in external data: {rel}"
+                    "symlinked directories are not supported in external data: "
+                    + _relative(os.path.join(dirpath, name), root)
                 )
         for name in sorted(f for f in filenames if not _skipped(f)):
-            path = base / name
-            rel = path.relative_to(root).as_posix()
+            path = os.path.join(dirpath, name)
+            rel = _relative(path, root)
             if guarded:
                 _check_entry(path, rel, real_root)
             files[rel] = _read_text(path, rel)
     return files
 
 
+def _relative(path: str, root: str) -> str:
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
 def _skipped(name: str) -> bool:
     return name.startswith(".") or name == "__pycache__" or name.endswith((".py", ".pyc"))
 
 
-def _check_entry(path: Path, rel: str, real_root: Path) -> None:
-    if not path.exists():
+def _check_entry(path: str, rel: str, real_root: str) -> None:
+    if not os.path.exists(path):
         raise InvalidRequestError(f"broken symlink in external data: {rel}")
-    if path.is_symlink():
-        target = path.resolve()
-        if real_root not in target.parents:
+    if os.path.islink(path):
+        target = os.path.realpath(path)
+        if not target.startswith(real_root + os.sep):
             raise InvalidRequestError(
                 f"symlink leaves the external data directory: {rel} -> {target}"
             )
-    size = path.stat().st_size
+    size = os.path.getsize(path)
     if size > MAX_FILE_BYTES:
         raise InvalidRequestError(
             f"file too large in external data ({size} bytes, max {MAX_FILE_BYTES}): {rel}"
         )
 
 
-def _read_text(path: Path, rel: str) -> str:
+def _read_text(path: str, rel: str) -> str:
     try:
-        return path.read_bytes().decode("utf-8")
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidRequestError(f"data file is not UTF-8 text: {rel}") from None
     except OSError as exc:
