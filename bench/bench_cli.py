@@ -29,7 +29,18 @@ def install(tmp: Path) -> Path:
     """A venv with the cns wheel installed and this venv's packages on its path."""
     wheels = tmp / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(REPO),
+        ],
         check=True,
         capture_output=True,
     )
@@ -38,13 +49,26 @@ def install(tmp: Path) -> Path:
     python = env_dir / "bin" / "python"
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     (wheel,) = wheels.glob("cns-*.whl")
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "-q",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
     )
     return env_dir / "bin"
 
@@ -63,13 +87,40 @@ def main() -> None:
         tmp = Path(tmp_name)
         bin_dir = install(tmp)
         recipe = tmp / "recipe.json"
-        criteria = ["--service", "eks", "--accelerator", "h100", "--os", "ubuntu", "--intent", "inference"]
-        subprocess.run([str(bin_dir / "cns"), "recipe", *criteria, "-t", "json", "-o", str(recipe)], check=True)
+        criteria = [
+            "--service",
+            "eks",
+            "--accelerator",
+            "h100",
+            "--os",
+            "ubuntu",
+            "--intent",
+            "inference",
+        ]
+        subprocess.run(
+            [str(bin_dir / "cns"), "recipe", *criteria, "-t", "json", "-o", str(recipe)], check=True
+        )
         commands = {
-            "floor: python -c 'import click, ruamel.yaml'": [str(bin_dir / "python"), "-c", "import click, ruamel.yaml"],
-            "cns recipe (eks h100 ubuntu inference)": [str(bin_dir / "cns"), "recipe", *criteria, "-t", "json"],
+            "floor: python -c 'import click, ruamel.yaml'": [
+                str(bin_dir / "python"),
+                "-c",
+                "import click, ruamel.yaml",
+            ],
+            "cns recipe (eks h100 ubuntu inference)": [
+                str(bin_dir / "cns"),
+                "recipe",
+                *criteria,
+                "-t",
+                "json",
+            ],
             "cns validate (H100 EKS snapshot, 1,900 lines)": [
-                str(bin_dir / "cns"), "validate", "-r", str(recipe), "-s", str(SNAPSHOT), "--no-fail-on-error",
+                str(bin_dir / "cns"),
+                "validate",
+                "-r",
+                str(recipe),
+                "-s",
+                str(SNAPSHOT),
+                "--no-fail-on-error",
             ],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
@@ -78,7 +129,7 @@ def main() -> None:
                 times[name].append(wall(cmd, tmp))
     medians = {name: statistics.median(values) for name, values in times.items()}
     floor = next(iter(medians.values()))
-    print(f"| command | median wall ms ({args.runs} runs) | × floor |")
+    print(f"| command | median wall ms ({args.runs} runs) | x floor |")
     print("|---|---|---|")
     for name, value in medians.items():
         print(f"| {name} | {value * 1000:.1f} | {value / floor:.2f} |")

@@ -3,48 +3,76 @@
     .venv/bin/python -m bench.bench_recipe                 # gthread (our config)
     .venv/bin/python -m bench.bench_recipe --worker-class sync gthread --rounds 3
 
-For each worker class, each round runs the ceiling then cns (same wrk settings),
-and reports req/s, p50/p99, the ratios to the ceiling, cold start to /ready and
-worker RSS. The rate limit is raised so that it is measured, not hit.
+For each worker class, three servers run side by side: the bare-Flask ceiling, cns
+with the full middleware (its rate limit raised so that it is measured, not hit) and
+cns without the rate limiter; each round loads each of them in turn with the same
+wrk settings. Reported: req/s, p50/p99, the ratios to the ceiling of the same round
+(and their medians); cold start to /ready and worker RSS go to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from .wrk_run import Server, WrkResult, run_wrk, wrk_available
 
 RECIPE_PATH = "/v1/recipe?service=eks&accelerator=h100&intent=training&os=ubuntu"
 BENCH_ENV = {"CNS_RATE_LIMIT": "100000000 per 1 second"}
+#: The servers measured in each round: name, WSGI app, extra environment, path.
+TARGETS = (
+    ("ceiling", "bench.ceiling_app:app", {}, "/v1/recipe"),
+    ("cns", "wsgi:app", BENCH_ENV, RECIPE_PATH),
+    ("cns-nolimit", "wsgi:app", {"CNS_RATE_LIMIT_ENABLED": "false"}, RECIPE_PATH),
+)
 
 
 @dataclass
 class Sample:
-    ceiling: WrkResult
-    cns: WrkResult
-    cold_start_s: float
-    rss_mib: list[float]
+    """One round: a wrk result per target."""
+
+    results: dict[str, WrkResult]
+
+    def ratio(self, name: str) -> float:
+        return self.results[name].requests_per_second / self.results["ceiling"].requests_per_second
+
+    def p99_ratio(self, name: str) -> float:
+        return self.results[name].p99_ms / self.results["ceiling"].p99_ms
 
 
-def run_round(worker_class: str, connections: int, seconds: int) -> Sample:
-    """One ceiling run and one cns run, back to back."""
+def run_rounds(worker_class: str, connections: int, seconds: int, rounds: int) -> list[Sample]:
+    """Start every target once, then run wrk on each in turn, ``rounds`` times.
+
+    The order rotates every round, so that drift in the machine's load (other jobs)
+    spreads over all targets instead of favouring the one measured first.
+    """
     args = ["--worker-class", worker_class]
-    with Server("bench.ceiling_app:app", env=BENCH_ENV, args=args) as ceiling_server:
-        run_wrk(ceiling_server.url("/v1/recipe"), connections=connections, seconds=1)
-        ceiling = run_wrk(
-            ceiling_server.url("/v1/recipe"), connections=connections, seconds=seconds
-        )
-    with Server("wsgi:app", env=BENCH_ENV, args=args) as server:
-        cold_start = server.startup_seconds
-        run_wrk(server.url(RECIPE_PATH), connections=connections, seconds=1)
-        cns = run_wrk(server.url(RECIPE_PATH), connections=connections, seconds=seconds)
-        rss = server.worker_rss_mib()
-    for result in (ceiling, cns):
-        if result.non_2xx or result.socket_errors:
-            raise RuntimeError(f"errors during the run: {result}")
-    return Sample(ceiling, cns, cold_start, rss)
+    with ExitStack() as stack:
+        servers = {}
+        for name, app, env, path in TARGETS:
+            server = stack.enter_context(Server(app, env=env, args=args))
+            servers[name] = (server, server.url(path))
+            run_wrk(server.url(path), connections=connections, seconds=1)  # warm-up
+            print(
+                f"{name}: ready in {server.startup_seconds:.2f} s, worker RSS "
+                f"{', '.join(f'{r:.1f}' for r in server.worker_rss_mib())} MiB",
+                file=sys.stderr,
+            )
+        samples = []
+        for i in range(rounds):
+            names = [t[0] for t in TARGETS]
+            names = names[i % len(names) :] + names[: i % len(names)]
+            results = {}
+            for name in names:
+                result = run_wrk(servers[name][1], connections=connections, seconds=seconds)
+                if result.non_2xx or result.socket_errors:
+                    raise RuntimeError(f"errors during the {name} run: {result}")
+                results[name] = result
+            samples.append(Sample(results))
+    return samples
 
 
 def report(worker_class: str, samples: list[Sample]) -> str:
@@ -53,24 +81,24 @@ def report(worker_class: str, samples: list[Sample]) -> str:
         f"### worker class `{worker_class}`",
         "",
         "| round | ceiling req/s | ceiling p99 ms | cns req/s | cns p50 ms | cns p99 ms "
-        "| req/s ratio | p99 ratio | cold start s | worker RSS MiB |",
+        "| req/s ratio | p99 ratio | no-limiter req/s | no-limiter ratio |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, s in enumerate(samples, 1):
+        ceiling, cns, bare = (s.results[t[0]] for t in TARGETS)
         lines.append(
-            f"| {i} | {s.ceiling.requests_per_second:,.0f} | {s.ceiling.p99_ms:.2f} "
-            f"| {s.cns.requests_per_second:,.0f} | {s.cns.p50_ms:.2f} | {s.cns.p99_ms:.2f} "
-            f"| {s.cns.requests_per_second / s.ceiling.requests_per_second:.2f} "
-            f"| {s.cns.p99_ms / s.ceiling.p99_ms:.2f} | {s.cold_start_s:.2f} "
-            f"| {', '.join(f'{r:.1f}' for r in s.rss_mib)} |"
+            f"| {i} | {ceiling.requests_per_second:,.0f} | {ceiling.p99_ms:.2f} "
+            f"| {cns.requests_per_second:,.0f} | {cns.p50_ms:.2f} | {cns.p99_ms:.2f} "
+            f"| {s.ratio('cns'):.2f} | {s.p99_ratio('cns'):.2f} "
+            f"| {bare.requests_per_second:,.0f} | {s.ratio('cns-nolimit'):.2f} |"
         )
-    ratio = statistics.median(
-        s.cns.requests_per_second / s.ceiling.requests_per_second for s in samples
-    )
-    p99 = statistics.median(s.cns.p99_ms / s.ceiling.p99_ms for s in samples)
+    ratio = statistics.median(s.ratio("cns") for s in samples)
+    p99 = statistics.median(s.p99_ratio("cns") for s in samples)
+    bare_ratio = statistics.median(s.ratio("cns-nolimit") for s in samples)
     lines += [
         "",
-        f"Median: req/s ratio {ratio:.2f} (target >= 0.85), p99 ratio {p99:.2f} (target <= 2).",
+        f"Median: req/s ratio {ratio:.2f} (target >= 0.85), p99 ratio {p99:.2f} (target <= 2); "
+        f"without the rate limiter {bare_ratio:.2f}.",
     ]
     return "\n".join(lines)
 
@@ -78,16 +106,14 @@ def report(worker_class: str, samples: list[Sample]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker-class", nargs="+", default=["gthread"])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=5)
     opts = parser.parse_args()
     if not wrk_available():
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     for worker_class in opts.worker_class:
-        samples = [
-            run_round(worker_class, opts.connections, opts.seconds) for _ in range(opts.rounds)
-        ]
+        samples = run_rounds(worker_class, opts.connections, opts.seconds, opts.rounds)
         print(report(worker_class, samples), "\n", flush=True)
 
 

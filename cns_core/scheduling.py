@@ -28,6 +28,13 @@ _PREFIX = r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?"
 _KEY_RE = re.compile(rf"({_PREFIX}/)?{_NAME}")
 _VALUE_RE = re.compile(rf"({_NAME})?")
 
+#: The canonical spellings as anchored regular expressions (for API documents); the
+#: parsers below also accept surrounding blanks and effects in any case.
+SELECTOR_PATTERN = rf"^(?:{_PREFIX}/)?{_NAME}=(?:{_NAME})?$"
+TOLERATION_PATTERN = (
+    rf"^(?:\*|(?:{_PREFIX}/)?{_NAME}(?:=(?:{_NAME})?)?(?::(?:{'|'.join(EFFECTS)}))?)$"
+)
+
 
 def parse_node_selector(items: Iterable[str], *, option: str = "node-selector") -> dict[str, str]:
     """Parse ``key=value`` items into a selector map (a later key wins)."""

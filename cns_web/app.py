@@ -14,9 +14,9 @@ from .cache import LRUCache
 from .config import Settings
 from .errors import register_error_handlers
 from .extensions import init_api
-from .logs import configure_logging
+from .logs import AccessLog, configure_logging
 from .metrics import METRICS_ENDPOINT, METRICS_OPERATION, init_metrics
-from .ratelimit import ClientRateLimiter
+from .ratelimit import init_rate_limit
 from .state import ServiceState
 
 #: Distinct query strings whose parsed criteria are remembered (validation runs once each).
@@ -29,15 +29,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     The recipe data is loaded here, once; ``/ready`` reports a load failure.
     """
     settings = Settings.from_env(config)
-    configure_logging(settings)
+    log_handler = configure_logging(settings)
     app = Flask(__name__)
     app.config.update(
         CNS_SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
-    if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     state = ServiceState(
         settings=settings,
         metrics=init_metrics(app),
@@ -45,13 +43,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         queries=LRUCache(QUERY_MEMO_SIZE),
     )
     app.extensions["cns"] = state
-    limiter = ClientRateLimiter(settings, state.metrics) if settings.rate_limit_enabled else None
-    middleware.init_app(app, state, limiter)
+    middleware.init_app(app, state, AccessLog.create(settings, log_handler))
+    if settings.trusted_proxies:  # outermost: everything inside sees the client's address
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     api = init_api(app)
     for blueprint in (recipe.bp, bundle.bp, health.bp):
         api.register_blueprint(blueprint)
     metrics_rule = next(app.url_map.iter_rules(endpoint=METRICS_ENDPOINT))
     api.spec.path(rule=metrics_rule, operations=METRICS_OPERATION)
+    if settings.rate_limit_enabled:
+        init_rate_limit(app, settings, state.metrics)
     register_error_handlers(app)
     state.load()
     return app

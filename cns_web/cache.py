@@ -14,14 +14,21 @@ V = TypeVar("V")
 
 @dataclass(frozen=True, slots=True)
 class CachedBody:
-    """A response body and its strong ETag (quoted, as sent in the header)."""
+    """A JSON response body, its strong ETag (quoted, as sent) and its prebuilt headers.
+
+    ``validators`` (ETag, Cache-Control) answer a 304; ``headers`` adds the Content-Type.
+    """
 
     body: bytes
     etag: str
+    validators: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...]
 
     @classmethod
-    def of(cls, body: bytes) -> CachedBody:
-        return cls(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+    def of(cls, body: bytes, cache_control: str) -> CachedBody:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        validators = (("ETag", etag), ("Cache-Control", cache_control))
+        return cls(body, etag, validators, (("Content-Type", "application/json"), *validators))
 
 
 class LRUCache(Generic[V]):

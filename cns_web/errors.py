@@ -1,8 +1,7 @@
 """One error format for every failure: ``{code, message, details, requestId, timestamp, retryable}``.
 
-Our ``CNSError`` hierarchy (including the rate limiter's 429), werkzeug HTTP errors
-(404, 405, 413, …) and any unexpected exception all end up in :func:`error_response`. A 500 never
-shows a stack trace: it is logged with the request id, and the body names that id.
+Our ``CNSError`` hierarchy, werkzeug HTTP errors (404, 405, 413, flask-limiter's 429, …)
+and any unexpected exception all end up in :func:`error_response`. A 500 never shows a stack trace: it is logged with the request id, and the body names that id.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, request
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from cns_core.errors import CNSError, ErrorCode
@@ -119,6 +119,14 @@ def _describe(exc: HTTPException, status: int) -> tuple[str, dict[str, Any], dic
         return (
             f"request body too large: the limit is {limit} bytes (CNS_MAX_BODY_BYTES)",
             {"limit": limit, "contentLength": request.content_length},
+            {},
+        )
+    if isinstance(exc, RateLimitExceeded):
+        item = exc.limit.limit
+        return (
+            f"rate limit exceeded: {item} per client (CNS_RATE_LIMIT); retry after Retry-After "
+            "seconds",
+            {"limit": item.amount, "rule": str(item)},
             {},
         )
     return (exc.description or exc.name, {}, {})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import time
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -14,6 +16,7 @@ from .middleware import log_request_id
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
+ACCESS_LOGGER = "cns_web.access"
 #: Loggers whose level follows CNS_LOG_LEVEL (others log warnings and errors only).
 OUR_LOGGERS = ("cns_web", "cns_core")
 
@@ -30,7 +33,7 @@ class _CNSHandler(logging.StreamHandler):
     """Marks the handler this module installed, so set-up can be repeated without duplicates."""
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings) -> logging.StreamHandler:
     """Install the stderr handler on the root logger (replacing one installed earlier)."""
     handler = _CNSHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
@@ -42,6 +45,7 @@ def configure_logging(settings: Settings) -> None:
     level = getattr(logging, settings.log_level.upper())
     for name in OUR_LOGGERS:
         logging.getLogger(name).setLevel(level)
+    return handler
 
 
 def _formatter(log_format: str) -> logging.Formatter:
@@ -52,3 +56,75 @@ def _formatter(log_format: str) -> logging.Formatter:
             static_fields={"service": "cns", "version": __version__},
         )
     return logging.Formatter(TEXT_FORMAT)
+
+
+class AccessLog:
+    """One line per request, in the format of the other log lines, without ``logging``'s machinery.
+
+    Going through a logger costs ~40 µs per line (caller lookup, record, filters,
+    formatter); this writes the same line (text or JSON, same fields) straight to
+    the handler's stream, under its lock.
+    """
+
+    def __init__(self, handler: logging.StreamHandler, log_format: str) -> None:
+        self.handler = handler
+        self.json = log_format == "json"
+        self._second = -1
+        self._stamp = ""
+
+    @classmethod
+    def create(cls, settings: Settings, handler: logging.StreamHandler) -> AccessLog | None:
+        """The access log, or None when ``cns_web.access`` does not log at INFO."""
+        if not logging.getLogger(ACCESS_LOGGER).isEnabledFor(logging.INFO):
+            return None
+        return cls(handler, settings.log_format)
+
+    def write(
+        self,
+        method: str,
+        path: str,
+        route: str,
+        status: int,
+        seconds: float,
+        remote: str | None,
+        request_id: str,
+    ) -> None:
+        """Write the line for one finished request."""
+        millis = seconds * 1000
+        message = f"{method} {path} {status} {millis:.2f}ms"
+        if self.json:
+            line = json.dumps(
+                {
+                    "time": self._asctime(),
+                    "level": "INFO",
+                    "logger": ACCESS_LOGGER,
+                    "message": message,
+                    "request_id": request_id,
+                    "method": method,
+                    "route": route,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round(millis, 3),
+                    "remote_addr": remote,
+                    "service": "cns",
+                    "version": __version__,
+                }
+            )
+        else:
+            line = f"{self._asctime()} INFO [{request_id}] {ACCESS_LOGGER}: {message}"
+        handler = self.handler
+        handler.acquire()
+        try:
+            handler.stream.write(line + "\n")
+            handler.flush()
+        finally:
+            handler.release()
+
+    def _asctime(self) -> str:
+        """``logging``'s default time format (``2026-11-25 10:30:00,123``), formatted once a second."""
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+            self._second = second
+        return f"{self._stamp},{int((now - second) * 1000):03d}"

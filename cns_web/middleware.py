@@ -1,28 +1,31 @@
-"""Per-request plumbing: request ids, body cap, time budget, security headers, metrics, access log.
+"""Per-request plumbing, as one WSGI wrapper around the Flask app: request id, time budget,
+security headers, metrics and the access log; plus the body cap as a Flask hook.
 
-The rate limit check runs after the id is assigned, so a refused request has one,
-and the after-request step runs on every response, errors included. This is the
-hot path of every request: per-request values live in the WSGI environ and the
-hooks close over the app's state instead of going through Flask's proxies.
+This is the hot path of every request. The wrapper works on the raw WSGI status and
+header list (no werkzeug ``Headers`` round trips), sets the request id before Flask
+(and so before the rate limiter) runs, and reads the matched route from the request
+while the response starts. Everything per-app is resolved once, in :func:`init_app`.
 """
 
 from __future__ import annotations
 
-import logging
+import os
 import re
-import uuid
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from time import perf_counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, request
+from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from cns_core.errors import TimeoutExceededError
 
 if TYPE_CHECKING:
-    from .ratelimit import ClientRateLimiter
+    from .logs import AccessLog
     from .state import ServiceState
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 REQUEST_ID_HEADER = "X-Request-Id"
 #: A client's id is echoed only if it is a short token of safe characters (UUIDs, trace ids).
@@ -30,34 +33,33 @@ SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9{][A-Za-z0-9._:=+/{}-]{0,63}")
 UNMATCHED_ROUTE = "<unmatched>"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 #: JSON needs no scripts, styles or frames; HTML (the docs page) is left to set its own policy.
-API_CSP = "default-src 'none'; frame-ancestors 'none'"
-SECURITY_HEADERS = (
+API_CSP = ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
     ("X-API-Version", "v1"),
-)
-_START = "cns.start"
+]
+#: Statuses whose Retry-After is meaningful (flask-limiter writes one on every limited answer).
+RETRY_STATUSES = frozenset({429, 503})
 _DEADLINE = "cns.deadline"
-_TOKEN = "cns.request_id_token"
 
 _request_id: ContextVar[str | None] = ContextVar("cns_request_id", default=None)
-access_log = logging.getLogger("cns_web.access")
+
+
+def new_request_id() -> str:
+    """A random UUIDv4 string (twice as fast as ``str(uuid.uuid4())``)."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def current_request_id() -> str:
     """The id of the request being served (a fresh one outside any request)."""
-    return _request_id.get() or str(uuid.uuid4())
+    return _request_id.get() or new_request_id()
 
 
 def log_request_id() -> str:
     """The id for log lines: ``-`` outside a request."""
     return _request_id.get() or "-"
-
-
-def route_template() -> str:
-    """The matched route rule (``/v1/recipe``), never the raw path, so labels stay bounded."""
-    rule = request.url_rule
-    return rule.rule if rule is not None else UNMATCHED_ROUTE
 
 
 def check_deadline(stage: str) -> None:
@@ -71,80 +73,87 @@ def check_deadline(stage: str) -> None:
         )
 
 
-def init_app(app: Flask, state: ServiceState, limiter: ClientRateLimiter | None) -> None:
-    """Register the hooks: one before, one after, one teardown, wrapping the rate limiter."""
+def _finish_headers(status: int, headers: list[tuple[str, str]], request_id: str) -> None:
+    """Add the security headers and the request id, and keep Retry-After only where it belongs."""
+    html = False
+    retry_at = -1
+    for i, (name, value) in enumerate(headers):
+        lower = name.lower()
+        if lower == "content-type":
+            html = value.startswith("text/html")
+        elif lower == "retry-after":
+            retry_at = i
+    if status in RETRY_STATUSES:
+        if retry_at < 0:
+            headers.append(("Retry-After", "1"))
+        elif status == 503 or headers[retry_at][1] in ("0", "-1"):
+            headers[retry_at] = ("Retry-After", "1")
+    elif retry_at >= 0:
+        del headers[retry_at]
+    headers += SECURITY_HEADERS
+    headers.append((REQUEST_ID_HEADER, request_id))
+    if not html:
+        headers.append(API_CSP)
+
+
+def init_app(app: Flask, state: ServiceState, access_log: AccessLog | None) -> None:
+    """Wrap ``app.wsgi_app`` with the request plumbing and register the body-cap hook.
+
+    Install this before the rate limiter, so that its hook runs after the body cap.
+    """
     budget = state.settings.request_timeout
     max_body = state.settings.max_body_bytes
     in_flight = state.metrics.in_flight
     observe = state.metrics.observe
+    flask_app: WSGIApp = app.wsgi_app
 
-    def start() -> None:
-        req = request._get_current_object()  # type: ignore[attr-defined]
-        environ = req.environ
-        now = perf_counter()
-        environ[_START] = now
-        environ[_DEADLINE] = (now + budget, budget)
-        incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        environ[_TOKEN] = _request_id.set(
-            incoming if SAFE_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = perf_counter()
+        environ[_DEADLINE] = (started + budget, budget)
+        incoming = environ.get("HTTP_X_REQUEST_ID")
+        request_id = (
+            incoming if incoming and SAFE_REQUEST_ID.fullmatch(incoming) else new_request_id()
         )
+        token = _request_id.set(request_id)
+        seen: list[Any] = [500, UNMATCHED_ROUTE, None]  # status, route, path
+
+        def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            code = seen[0] = int(status[:3])
+            req = environ.get("werkzeug.request")  # Flask's request, still active here
+            if req is not None:
+                rule = req.url_rule
+                if rule is not None:
+                    seen[1] = rule.rule
+                seen[2] = req.path
+            _finish_headers(code, headers, request_id)
+            return start_response(status, headers, exc_info)
+
         in_flight.inc()
-        length = req.content_length
-        if length is not None and length > max_body:
-            raise RequestEntityTooLarge()
-        if limiter is not None:
-            limiter.check(req)
-
-    def finish(response: Response) -> Response:
-        req = request._get_current_object()  # type: ignore[attr-defined]
-        seconds = perf_counter() - req.environ.get(_START, perf_counter())
-        status = response.status_code
-        headers = response.headers
-        if limiter is not None:
-            limiter.add_headers(req, response)
-        headers.extend(SECURITY_HEADERS)
-        headers.add(REQUEST_ID_HEADER, log_request_id())
-        if response.mimetype != "text/html":
-            headers.add("Content-Security-Policy", API_CSP)
-        if status not in (429, 503):
-            headers.pop("Retry-After", None)
-        elif headers.get("Retry-After", "0") in ("0", "-1"):
-            headers["Retry-After"] = "1"
-        rule = req.url_rule
-        route = rule.rule if rule is not None else UNMATCHED_ROUTE
-        method = req.method if req.method in KNOWN_METHODS else "OTHER"
-        observe(method, route, status, seconds)
-        if access_log.isEnabledFor(logging.INFO):
-            _log_access(req.method, req.path, route, status, seconds, req.remote_addr)
-        return response
-
-    def teardown(_exc: BaseException | None) -> None:
-        token = request.environ.pop(_TOKEN, None)
-        if token is not None:
+        try:
+            return flask_app(environ, respond)
+        finally:
+            seconds = perf_counter() - started
             in_flight.dec()
+            method = environ.get("REQUEST_METHOD", "")
+            status, route, path = seen
+            observe(method if method in KNOWN_METHODS else "OTHER", route, status, seconds)
+            if access_log is not None:
+                access_log.write(
+                    method,
+                    path or environ.get("PATH_INFO", ""),
+                    route,
+                    status,
+                    seconds,
+                    environ.get("REMOTE_ADDR"),
+                    request_id,
+                )
             _request_id.reset(token)
 
-    app.before_request(start)
-    app.after_request(finish)
-    app.teardown_request(teardown)
+    def cap_body() -> None:
+        if request.environ.get("CONTENT_LENGTH"):  # cheap test first: most requests have none
+            length = request.content_length
+            if length is not None and length > max_body:
+                raise RequestEntityTooLarge()
 
-
-def _log_access(
-    method: str, path: str, route: str, status: int, seconds: float, remote: str | None
-) -> None:
-    millis = round(seconds * 1000, 3)
-    access_log.info(
-        "%s %s %d %.2fms",
-        method,
-        path,
-        status,
-        millis,
-        extra={
-            "method": method,
-            "route": route,
-            "path": path,
-            "status": status,
-            "duration_ms": millis,
-            "remote_addr": remote,
-        },
-    )
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    app.before_request(cap_body)

@@ -1,31 +1,28 @@
-"""Per-client rate limiting on the ``limits`` library (the engine inside flask-limiter).
+"""Per-client rate limiting with flask-limiter: one limit per client IP shared by all routes.
 
-Same limit strings, strategies and storage URIs as flask-limiter (``memory://``,
-``redis://`` shared by all workers), but one lean hook per request: flask-limiter's
-generic request hook re-resolves its limit groups on every request and measured
-~150 µs per request here, more than the whole budget of the 0.85x-bare-Flask
-target (see docs/benchmarks.md). This hook does one storage hit plus one window
-read (one Redis round trip each).
+The limit (``CNS_RATE_LIMIT``) is an application limit keyed by the client address
+(``X-Forwarded-For`` counts only through ``CNS_TRUSTED_PROXIES``, see app.py), kept
+in ``CNS_RATE_LIMIT_STORAGE`` (``memory://`` per worker, ``redis://`` shared).
+``/health``, ``/ready`` and ``/metrics`` are exempt; requests to unknown paths
+count too. A refused request is a ``RateLimitExceeded`` (429) that the app's JSON
+error handler answers; flask-limiter adds ``Retry-After`` and ``X-RateLimit-*``.
 
-If the storage fails (Redis down), the limiter keeps answering: it logs a
-warning, counts ``cns_rate_limit_errors_total`` and enforces the same limits
-per worker in memory, retrying the storage after a back-off.
+If the storage fails (Redis down), flask-limiter keeps answering with the same
+limits in memory per worker and retries the storage with a back-off; its
+warnings and errors go to the ``cns_web.ratelimit`` logger and are counted in
+``cns_rate_limit_errors_total``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import threading
-import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from typing import Any
 
-from flask import Request, Response
-from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage, storage_from_string
-from limits.strategies import STRATEGIES, RateLimiter
-
-from cns_core.errors import CNSError, ErrorCode
+from flask import Flask, request
+from flask_limiter import ApplicationLimit, Limiter, RequestLimit
+from flask_limiter._limits import RuntimeLimit
+from prometheus_client import Counter
 
 from .config import Settings
 from .metrics import METRICS_ENDPOINT, Metrics
@@ -33,112 +30,72 @@ from .metrics import METRICS_ENDPOINT, Metrics
 log = logging.getLogger("cns_web.ratelimit")
 
 #: Endpoints never limited: probes and metrics must answer under load.
-EXEMPT_ENDPOINTS = frozenset({"health.health", "health.ready", METRICS_ENDPOINT})
-REDIS_TIMEOUTS = {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
-RETRY_STORAGE_AFTER = (1.0, 30.0)  # first and longest back-off, seconds
-_STATE = "cns.ratelimit"
+EXEMPT_ENDPOINTS = ("health.health", "health.ready", METRICS_ENDPOINT)
+#: The request identity of unknown paths, so that they are limited like any route.
+UNMATCHED_ENDPOINT = "<unmatched>"
+REDIS_TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
 KEY_PREFIX = "cns"
 
 
-class RateLimitExceededError(CNSError):
-    """429: the client used up its limit; Retry-After says when to come back."""
+class ParsedApplicationLimit(ApplicationLimit):
+    """An application limit whose string is parsed once instead of on every request.
 
-    code = ErrorCode.RATE_LIMIT_EXCEEDED
+    flask-limiter iterates each limit group per request, re-parsing its string
+    and rebuilding the runtime limits; ours is fixed at startup, so the result is kept.
+    """
 
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """What the response headers report: the limit, what is left, when it resets."""
-
-    limit: int
-    remaining: int
-    reset: int
-
-
-class ClientRateLimiter:
-    """Applies ``CNS_RATE_LIMIT`` per client IP to every route except the exempt ones."""
-
-    def __init__(self, settings: Settings, metrics: Metrics) -> None:
-        self.items: list[RateLimitItem] = sorted(parse_many(settings.rate_limit))
-        self.description = settings.rate_limit
-        options = REDIS_TIMEOUTS if settings.rate_limit_storage.startswith("redis") else {}
-        storage = storage_from_string(settings.rate_limit_storage, **options)
-        self.primary: RateLimiter = STRATEGIES[settings.rate_limit_strategy](storage)
-        self.fallback: RateLimiter = STRATEGIES[settings.rate_limit_strategy](MemoryStorage())
-        self.metrics = metrics
-        self._lock = threading.Lock()
-        self._primary_down_until = 0.0
-        self._backoff = RETRY_STORAGE_AFTER[0]
-
-    def check(self, req: Request) -> None:
-        """Count the request against its client's limit; raise 429 if it is over."""
-        if req.endpoint in EXEMPT_ENDPOINTS:
-            return
-        window, breached = self.hit(req.remote_addr or "unknown")
-        req.environ[_STATE] = window
-        if breached:
-            self.metrics.rate_limit_rejects.inc()
-            raise RateLimitExceededError(
-                f"rate limit exceeded ({self.description} per client): retry after "
-                f"{_retry_after(window)} s",
-                details={"limit": window.limit, "rule": self.description},
-            )
-
-    @staticmethod
-    def add_headers(req: Request, response: Response) -> None:
-        """X-RateLimit-Limit/Remaining/Reset on every limited answer, Retry-After on a 429."""
-        window: Window | None = req.environ.get(_STATE)
-        if window is not None:
-            headers = response.headers
-            headers.add("X-RateLimit-Limit", str(window.limit))
-            headers.add("X-RateLimit-Remaining", str(window.remaining))
-            headers.add("X-RateLimit-Reset", str(window.reset))
-            if response.status_code == 429:
-                headers["Retry-After"] = str(_retry_after(window))
-
-    def hit(self, client: str) -> tuple[Window, bool]:
-        """Count one request for ``client``: its tightest window and whether a limit is breached."""
-        if time.monotonic() >= self._primary_down_until:
-            try:
-                result = self._hit(self.primary, client)
-            except Exception as exc:
-                self._storage_failed(exc)
-            else:
-                if self._primary_down_until:
-                    self._storage_recovered()
-                return result
-        return self._hit(self.fallback, client)
-
-    def _hit(self, strategy: RateLimiter, client: str) -> tuple[Window, bool]:
-        for item in self.items:
-            if not strategy.hit(item, KEY_PREFIX, client):
-                return self._window(strategy, item, client), True
-        return self._window(strategy, self.items[0], client), False
-
-    @staticmethod
-    def _window(strategy: RateLimiter, item: RateLimitItem, client: str) -> Window:
-        stats = strategy.get_window_stats(item, KEY_PREFIX, client)
-        return Window(item.amount, max(0, stats.remaining), math.ceil(stats.reset_time))
-
-    def _storage_failed(self, exc: Exception) -> None:
-        self.metrics.rate_limit_errors.inc()
-        with self._lock:
-            wait = self._backoff
-            self._primary_down_until = time.monotonic() + wait
-            self._backoff = min(wait * 2, RETRY_STORAGE_AFTER[1])
-        log.warning(
-            "rate-limit storage failed (%s: %s): limiting per worker in memory, retrying in %.0f s",
-            type(exc).__name__,
-            exc,
-            wait,
-        )
-
-    def _storage_recovered(self) -> None:
-        with self._lock:
-            self._primary_down_until = 0.0
-            self._backoff = RETRY_STORAGE_AFTER[0]
-        log.warning("rate-limit storage recovered: limits are shared again")
+    def __iter__(self) -> Iterator[RuntimeLimit]:
+        parsed = self.__dict__.get("_parsed")
+        if parsed is None:
+            parsed = self.__dict__["_parsed"] = tuple(super().__iter__())
+        return iter(parsed)
 
 
-def _retry_after(window: Window) -> int:
-    return max(1, math.ceil(window.reset - time.time()))
+class _FailureLog(logging.LoggerAdapter[logging.Logger]):
+    """flask-limiter's logger for one app: its warnings and errors are limiter failures."""
+
+    def __init__(self, errors: Counter) -> None:
+        super().__init__(log, {})
+        self.errors = errors
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if level >= logging.WARNING:
+            self.errors.inc()
+        super().log(level, msg, *args, **kwargs)
+
+
+def client_address() -> str:
+    """The rate-limit key: the client IP (ProxyFix has applied the trusted hops)."""
+    return request.environ.get("REMOTE_ADDR") or "unknown"
+
+
+def request_identity() -> str:
+    """flask-limiter skips requests without an endpoint; unknown paths are limited too."""
+    return request.endpoint or UNMATCHED_ENDPOINT
+
+
+def init_rate_limit(app: Flask, settings: Settings, metrics: Metrics) -> Limiter:
+    """Install flask-limiter on ``app`` with the ``CNS_RATE_LIMIT*`` settings."""
+    redis = settings.rate_limit_storage.startswith("redis")
+
+    def count_reject(_limit: RequestLimit) -> None:
+        metrics.rate_limit_rejects.inc()
+
+    limiter = Limiter(
+        client_address,
+        application_limits=[ParsedApplicationLimit(limit_provider=settings.rate_limit)],
+        headers_enabled=True,
+        strategy=settings.rate_limit_strategy,
+        storage_uri=settings.rate_limit_storage,
+        storage_options=dict(REDIS_TIMEOUTS) if redis else {},
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+        on_breach=count_reject,
+        key_prefix=KEY_PREFIX,
+        request_identifier=request_identity,
+    )
+    limiter.logger = _FailureLog(metrics.rate_limit_errors)  # type: ignore[assignment]
+    limiter.init_app(app)
+    for endpoint in EXEMPT_ENDPOINTS:
+        limiter.exempt(app.view_functions[endpoint])
+    return limiter

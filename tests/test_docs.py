@@ -32,9 +32,9 @@ def test_every_option_of_every_command_is_documented(name):
     for param in _command(name).params:
         if isinstance(param, click.Option) and param.name != "help":
             longest = max(param.opts, key=len)
-            assert f"`{longest}" in section or f"{longest}`" in section or f" {longest}" in section, (
-                f"cns {name} {longest} is not documented in docs/cli.md"
-            )
+            assert (
+                f"`{longest}" in section or f"{longest}`" in section or f" {longest}" in section
+            ), f"cns {name} {longest} is not documented in docs/cli.md"
 
 
 def test_every_command_is_listed_and_global_options_documented():

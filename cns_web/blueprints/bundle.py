@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask.blueprints import BlueprintSetupState
-from marshmallow import RAISE, Schema, fields, post_load, validate
+from marshmallow import RAISE, Schema, fields, post_load
 
 from cns_core.bundle import (
     Bundle,
@@ -26,6 +26,7 @@ from cns_core.bundle import (
 )
 from cns_core.errors import UnavailableError
 from cns_core.recipes import RecipeResult
+from cns_core.scheduling import SELECTOR_PATTERN, TOLERATION_PATTERN
 
 from ..bodies import BODY_TYPES, body_format, read_body_document
 from ..extensions import ApiBlueprint
@@ -42,9 +43,31 @@ _TOLERATION_HELP = (
 )
 
 
-def _strings(description: str, data_key: str | None = None) -> fields.List:
+#: Patterns of the documented option values: ASCII subsets of what the parsers accept
+#: (they also strip blanks, take effects in any case and Unicode in URLs and values).
+#: Selector and toleration patterns come from cns_core.scheduling.
+_SEGMENT = r"(?:[A-Za-z0-9_/-]|\\\.)+"
+SET_PATTERN = rf"^[A-Za-z0-9][-A-Za-z0-9_.]*:{_SEGMENT}(?:\.{_SEGMENT})*=.+$"
+BUNDLERS_PATTERN = r"^[-A-Za-z0-9_., ]*$"
+_VISIBLE = "!-~"  # printable ASCII but space
+REPO_PATTERN = (
+    rf"^(?:(?:https?|ssh|git)://[!-.0-~]+(?:/[{_VISIBLE}]*)?"
+    rf"|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:[{_VISIBLE}]+)?$"
+)
+
+
+def _strings(
+    description: str, pattern: str, data_key: str | None = None, **item: Any
+) -> fields.List:
+    """A repeatable string parameter whose items are documented by ``pattern`` (and ``item``).
+
+    The parsers validate (with messages naming the bad item); the pattern documents them.
+    """
     return fields.List(
-        fields.String(), data_key=data_key, load_default=list, metadata={"description": description}
+        fields.String(metadata={"pattern": pattern, **item}),
+        data_key=data_key,
+        load_default=list,
+        metadata={"description": description},
     )
 
 
@@ -56,7 +79,6 @@ class BundleQuerySchema(Schema):
 
     deployer = fields.String(
         load_default=Deployer.HELM.value,
-        validate=validate.Length(min=1),
         metadata={
             "description": "helm (umbrella chart) or argocd (Applications).",
             "enum": [d.value for d in Deployer],
@@ -64,16 +86,35 @@ class BundleQuerySchema(Schema):
     )
     repo = fields.String(
         load_default="",
-        metadata={"description": "GitOps repository URL the Argo CD bundle is pushed to."},
+        metadata={
+            "description": "GitOps repository URL the Argo CD bundle is pushed to.",
+            "pattern": REPO_PATTERN,
+        },
     )
-    set = _strings("component:path=value value override, e.g. gpu-operator:driver.version=1.")
-    bundlers = _strings("Components to include (names or aliases, comma lists allowed).")
-    system_node_selector = _strings("key=value for system components.", "system-node-selector")
-    system_node_toleration = _strings(_TOLERATION_HELP, "system-node-toleration")
+    set = _strings(
+        "component:path=value value override (repeatable).",
+        SET_PATTERN,
+        minLength=1,
+        example="gpu-operator:driver.version=580.105.08",
+    )
+    bundlers = _strings(
+        "Components to include (names or aliases, comma lists allowed).", BUNDLERS_PATTERN
+    )
+    system_node_selector = _strings(
+        "key=value for system components.", SELECTOR_PATTERN, "system-node-selector", minLength=1
+    )
+    system_node_toleration = _strings(
+        _TOLERATION_HELP, TOLERATION_PATTERN, "system-node-toleration", minLength=1
+    )
     accelerated_node_selector = _strings(
-        "key=value for GPU node components.", "accelerated-node-selector"
+        "key=value for GPU node components.",
+        SELECTOR_PATTERN,
+        "accelerated-node-selector",
+        minLength=1,
     )
-    accelerated_node_toleration = _strings(_TOLERATION_HELP, "accelerated-node-toleration")
+    accelerated_node_toleration = _strings(
+        _TOLERATION_HELP, TOLERATION_PATTERN, "accelerated-node-toleration", minLength=1
+    )
 
     @post_load
     def to_options(self, data: dict[str, Any], **_: Any) -> BundleOptions:

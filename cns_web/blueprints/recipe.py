@@ -52,6 +52,8 @@ _NOT_MODIFIED = "Not modified: If-None-Match matched the ETag."
 class Recipe(MethodView):
     """The recipe for some criteria."""
 
+    init_every_request = False  # stateless: one instance serves every request
+
     @documented(
         bp.doc(parameters=[{"in": "query", "schema": CriteriaSchema}]),
         bp.response(200, RecipeResultSchema, headers=_RECIPE_HEADERS),
@@ -101,15 +103,11 @@ def recipe_response(state: ServiceState, criteria: Criteria) -> Response:
     state.settings.allowlists.check(criteria)
     entry, hit = state.recipes.get_or_build(criteria.cache_key, lambda: _build(state, criteria))
     (state.metrics.recipe_cache_hits if hit else state.metrics.recipe_cache_misses).inc()
-    headers = [
-        ("ETag", entry.etag),
-        ("Cache-Control", f"public, max-age={state.settings.cache_max_age}"),
-    ]
     if "HTTP_IF_NONE_MATCH" in request.environ and request.if_none_match.contains_weak(
         entry.etag.strip('"')
     ):
-        return Response(status=304, headers=headers)
-    return Response(entry.body, status=200, headers=headers, mimetype="application/json")
+        return Response(status=304, headers=entry.validators)
+    return Response(entry.body, headers=entry.headers)
 
 
 def _build(state: ServiceState, criteria: Criteria) -> CachedBody:
@@ -118,4 +116,4 @@ def _build(state: ServiceState, criteria: Criteria) -> CachedBody:
     body = dump_json(build_recipe(criteria, state.store).to_dict()).encode("utf-8")
     state.metrics.recipe_build_duration.observe(perf_counter() - start)
     check_deadline("building the recipe")
-    return CachedBody.of(body)
+    return CachedBody.of(body, f"public, max-age={state.settings.cache_max_age}")
