@@ -51,3 +51,38 @@ def test_documented_exit_codes_are_the_ones_the_code_uses():
     table = _section(CLI_DOC, "Exit codes")
     for code in (0, EXIT_FAILURE, EXIT_USAGE, EXIT_INVALID_INPUT, EXIT_UNAVAILABLE):
         assert f"| {code} |" in table
+
+
+def _settings_read_by_the_service() -> set[str]:
+    names: set[str] = set()
+    for module in ("config.py", "gunicorn_config.py"):
+        text = (REPO / "cns_web" / module).read_text()
+        names |= set(re.findall(r"""["']((?:CNS|PROMETHEUS|WEB)_[A-Z_]+|PORT)["']""", text))
+    return names
+
+
+def test_every_service_setting_is_in_the_readme_and_the_configuration_doc():
+    from cns_core.criteria import AllowLists
+
+    names = _settings_read_by_the_service() | set(AllowLists.ENV_NAMES.values())
+    assert {"PORT", "WEB_CONCURRENCY", "CNS_RATE_LIMIT_STORAGE", "CNS_ALLOWED_OS"} <= names
+    readme = (REPO / "README.md").read_text()
+    configuration = (REPO / "docs" / "configuration.md").read_text()
+    for name in sorted(names):
+        assert f"`{name}`" in readme, f"{name} missing from the README's configuration table"
+        assert f"`{name}`" in configuration, f"{name} missing from docs/configuration.md"
+
+
+def test_every_route_is_documented():
+    from cns_web import create_app
+
+    api_doc = (REPO / "docs" / "api.md").read_text()
+    app = create_app({"CNS_LOG_LEVEL": "warning"})
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.rule.startswith("/docs/"):
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            assert f"`{method} {path}" in api_doc, (
+                f"{method} {path} is not documented in docs/api.md"
+            )
