@@ -27,6 +27,10 @@ COMMANDS = {
 }
 
 
+#: commands that start without setting up logging (nothing to log on their usual path)
+QUIET_COMMANDS = frozenset({"recipe", "version"})
+
+
 class CNSGroup(click.Group):
     """A group that loads subcommands lazily and maps cns errors to exit codes."""
 
@@ -84,9 +88,14 @@ def cli(ctx: click.Context, debug: bool, log_json: bool) -> None:
     """
     ctx.meta["cns.debug"] = debug
     ctx.meta["cns.log_json"] = log_json
-    # The subcommand's module is imported by now: set up logging only if it (or a flag)
-    # needs it, so a plain `cns recipe` never pays for importing the logging package.
-    if debug or log_json or "logging" in sys.modules:
+    # `cns recipe` and `cns version` log nothing on their usual path: they skip importing
+    # the logging package (start-up time); every other command logs its warnings.
+    if (
+        debug
+        or log_json
+        or ctx.invoked_subcommand not in QUIET_COMMANDS
+        or "logging" in sys.modules
+    ):
         from .logs import configure_logging
 
         configure_logging(debug=debug, log_json=log_json)
