@@ -17,8 +17,9 @@ from ..criteria import (
 )
 from ..errors import CNSError
 from ..io import read_document, write_document
-from ..recipes import build_recipe, load_store
+from ..recipes import RecipeResult, build_recipe, load_store
 from ..recipes.builder import ConstraintEvaluator
+from ..recipes.explain import Change
 from ..serialize import Format
 from .options import data_option, debug_option, kubeconfig_option, output_options
 
@@ -68,6 +69,12 @@ def _choices(values: tuple[str, ...]) -> Any:
     help="Snapshot to detect the criteria from; overlays whose constraints it fails are "
     "excluded. --criteria and flags override what it detects.",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also print to stderr what each overlay changed (components added, versions "
+    "raised or lowered, values, constraints).",
+)
 @kubeconfig_option
 @data_option
 @output_options(Format.YAML)
@@ -80,6 +87,7 @@ def recipe(
     nodes: str | None,
     criteria_file: str | None,
     snapshot_source: str | None,
+    explain: bool,
     kubeconfig: str | None,
     data_dir: str | None,
     output: str,
@@ -119,8 +127,11 @@ def recipe(
         parsed = Criteria.parse(given)
         criteria = criteria.replace(**{k: getattr(parsed, k) for k in given})
     store = load_store(data_dir)
-    result = build_recipe(criteria, store, evaluator=evaluator)
+    changes: list[Change] | None = [] if explain else None
+    result = build_recipe(criteria, store, evaluator=evaluator, explain=changes)
     write_document(result.to_dict(), output, output_format, kubeconfig=kubeconfig)
+    if changes is not None:
+        click.echo(_explanation(result, changes), err=True, nl=False)
 
 
 def _from_snapshot(source: str, kubeconfig: str | None) -> tuple[Criteria, ConstraintEvaluator]:
@@ -135,6 +146,19 @@ def _from_snapshot(source: str, kubeconfig: str | None) -> tuple[Criteria, Const
         exc.message = f"cannot load the snapshot: {exc.message}"
         raise
     return criteria_from_snapshot(snapshot), constraint_evaluator(snapshot)
+
+
+def _explanation(result: RecipeResult, changes: list[Change]) -> str:
+    """The --explain text: one line per change, grouped by the layer that made it."""
+    width = max(len(change.layer) for change in changes)
+    lines = [f"How the recipe for {result.criteria} was built:"]
+    lines += [f"  {change.layer:<{width}}  {change.text}" for change in changes]
+    for warning in result.constraint_warnings:
+        lines.append(
+            f"  {warning.overlay:<{width}}  excluded: {warning.constraint} {warning.reason}"
+        )
+    lines.append(f"Deployment order: {', '.join(result.deployment_order)}")
+    return "\n".join(lines) + "\n"
 
 
 def _pinned(criteria: Criteria) -> dict[str, Any]:

@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterable
 from .. import __version__
 from ..criteria import Criteria
 from ..mapping import deep_copy
+from .explain import Change, component_changes, constraint_change
 from .graph import deployment_order
 from .model import ComponentRef, Constraint, ConstraintWarning, RecipeMetadata, RecipeResult
 from .registry import ComponentRegistry
-from .store import BASE_NAME, RecipeStore
+from .store import RecipeStore
 
 #: Checks one constraint against a snapshot: (passed, actual value or None, reason).
 ConstraintEvaluator = Callable[[Constraint], tuple[bool, str | None, str]]
@@ -32,29 +33,39 @@ def build_recipe(
     *,
     version: str = __version__,
     evaluator: ConstraintEvaluator | None = None,
+    explain: list[Change] | None = None,
 ) -> RecipeResult:
     """Build the recipe for ``criteria`` from ``store``.
 
     With an ``evaluator`` (building from a snapshot), an overlay whose own
     constraints fail is excluded, together with every overlay that inherits
-    from it, and the reasons are reported as constraint warnings.
+    from it, and the reasons are reported as constraint warnings. With an
+    ``explain`` list, what each layer changed is appended to it.
     """
     matched = matching_overlays(store, criteria)
     excluded: list[str] = []
     warnings: list[ConstraintWarning] = []
     if evaluator is not None:
         matched, excluded, warnings = _apply_evaluator(store, matched, evaluator)
-    applied = [BASE_NAME]
-    constraints = {c.name: c for c in store.base.constraints}
-    refs = {ref.name: ref for ref in store.base.component_refs}
-    for overlay in matched:
-        for member in store.chain(overlay.name):
-            if member.name in applied:
-                continue
-            applied.append(member.name)
-            constraints.update((c.name, c) for c in member.constraints)
-            for ref in member.component_refs:
-                refs[ref.name] = refs[ref.name].merged_with(ref) if ref.name in refs else ref
+    applied: list[str] = []
+    constraints: dict[str, Constraint] = {}
+    refs: dict[str, ComponentRef] = {}
+    layers = [store.base, *(m for o in matched for m in store.chain(o.name))]
+    for layer in layers:
+        if layer.name in applied:
+            continue
+        applied.append(layer.name)
+        for constraint in layer.constraints:
+            if explain is not None and (
+                text := constraint_change(constraints.get(constraint.name), constraint)
+            ):
+                explain.append(Change(layer.name, text))
+            constraints[constraint.name] = constraint
+        for ref in layer.component_refs:
+            old = refs.get(ref.name)
+            refs[ref.name] = new = old.merged_with(ref) if old is not None else ref
+            if explain is not None:
+                explain.extend(Change(layer.name, text) for text in component_changes(old, new))
     merged = [refs[name] for name in sorted(refs)]
     order = deployment_order(merged, where="merged recipe")
     return RecipeResult(
