@@ -23,7 +23,6 @@ from .registry import ComponentRegistry
 BASE_NAME = "base"
 MAX_INHERITANCE_DEPTH = 16
 COMPONENTS_DIR = "components/"
-OVERLAYS_DIR = "overlays/"
 
 
 @dataclass(frozen=True)
