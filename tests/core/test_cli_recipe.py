@@ -186,3 +186,26 @@ def test_installed_console_script_runs_with_exit_codes(tmp_path):
         cwd=tmp_path,
     )
     assert ok.returncode == 0 and json.loads(ok.stdout)["kind"] == "recipeResult"
+
+
+def test_unexpected_errors_are_one_line_exit_1_and_debug_shows_the_traceback(monkeypatch):
+    import cns_core.cli.recipe as recipe_command
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(recipe_command, "build_recipe", broken)
+    result = run("recipe", "--service", "eks")
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == "Error: internal error: RuntimeError: boom (rerun with --debug for details)\n"
+    )
+    debug = run("--debug", "recipe", "--service", "eks")
+    assert isinstance(debug.exception, RuntimeError)
+
+
+def test_debug_keeps_the_cns_error_for_a_traceback():
+    result = run("recipe", "--service", "windows", "--debug")
+    assert type(result.exception).__name__ == "InvalidRequestError"
+    assert "invalid service 'windows'" in str(result.exception)
