@@ -58,10 +58,8 @@ def default_collectors(options: CollectOptions) -> dict[MeasurementType, Collect
     budget = options.timeout
 
     def k8s() -> Measurement:
-        try:
-            from ..k8s.collector import collect_k8s
-        except ImportError as exc:
-            raise UnavailableError(f"Kubernetes support is not available: {exc}") from None
+        from ..k8s.collector import collect_k8s  # imports the kubernetes client: only when run
+
         return collect_k8s(
             kubeconfig=options.kubeconfig, node_name=options.node_name, timeout=budget
         )
