@@ -13,66 +13,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import sys
-import sysconfig
 import tempfile
 import time
-import venv
 from pathlib import Path
 
 from cns_core.serialize import dump_json, load_yaml
 
-from .wrk_run import REPO
+from .installed import REPO, install_wheel
 
 SNAPSHOT = REPO.parent / "shared" / "fixtures" / "snapshots" / "h100-eks-ubuntu.yaml"
-
-
-def install(tmp: Path) -> Path:
-    """A venv with the cns wheel installed and this venv's packages on its path."""
-    wheels = tmp / "wheels"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(wheels),
-            str(REPO),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    env_dir = tmp / "venv"
-    venv.EnvBuilder(with_pip=False).create(env_dir)
-    python = env_dir / "bin" / "python"
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    (wheel,) = wheels.glob("cns-*.whl")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(python),
-            "install",
-            "--no-deps",
-            "-q",
-            str(wheel),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return env_dir / "bin"
 
 
 def wall(cmd: list[str], cwd: Path) -> float:
@@ -87,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        bin_dir = install(tmp)
+        bin_dir = install_wheel(tmp)
         recipe = tmp / "recipe.json"
         criteria = [
             "--service",

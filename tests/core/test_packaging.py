@@ -6,13 +6,12 @@ import json
 import os
 import subprocess
 import sys
-import sysconfig
-import venv
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from bench.installed import install_wheel
+
+GB200 = ["--service", "eks", "--accelerator", "gb200", "--intent", "training", "--os", "ubuntu"]
 
 HEAVY = ("flask", "werkzeug", "kubernetes", "pynvml", "sh", "gunicorn", "prometheus_client")
 
@@ -36,98 +35,26 @@ print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
 @pytest.mark.slow
 def test_wheel_install_ships_recipes_and_templates(tmp_path):
     """``pip install`` of the built wheel (not editable) into a new venv; cns runs from elsewhere."""
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(wheels),
-            str(REPO),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = wheels.glob("cns-*.whl")
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=False).create(env_dir)
-    python = env_dir / "bin" / "python"
-    # dependencies come from this test environment; cns itself only from the wheel
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(python),
-            "install",
-            "--no-deps",
-            "-q",
-            str(wheel),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    bin_dir = install_wheel(tmp_path)
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CNS_DATA_DIR")}
-    proc = subprocess.run(
-        [
-            str(env_dir / "bin" / "cns"),
-            "recipe",
-            "--service",
-            "eks",
-            "--accelerator",
-            "gb200",
-            "--intent",
-            "training",
-            "--os",
-            "ubuntu",
-            "-t",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-        env=env,
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, capture_output=True, text=True, cwd=workdir, env=env)
+
+    recipe = run(str(bin_dir / "cns"), "recipe", *GB200, "-t", "json", "-o", "recipe.json")
+    assert recipe.returncode == 0, recipe.stderr
+    assert (
+        "nvidia-dra-driver-gpu"
+        in json.loads((workdir / "recipe.json").read_text())["deploymentOrder"]
     )
-    assert proc.returncode == 0, proc.stderr
-    assert "nvidia-dra-driver-gpu" in json.loads(proc.stdout)["deploymentOrder"]
-    where = subprocess.run(
-        [
-            str(python),
-            "-c",
-            "import cns_core, cns_recipes, cns_templates; print(cns_core.__file__); print(cns_recipes.__file__)",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-        env=env,
-        check=True,
-    ).stdout.split()
-    assert all(str(env_dir) in path for path in where), where
-    listing = subprocess.run(
-        [
-            str(python),
-            "-c",
-            "import cns_recipes, pathlib; p = pathlib.Path(cns_recipes.__file__).parent; print(len(list(p.rglob('*.yaml'))))",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-        env=env,
-        check=True,
+    bundle = run(str(bin_dir / "cns"), "bundle", "-r", "recipe.json", "-o", "out")
+    assert bundle.returncode == 0, bundle.stderr
+    assert "## Components" in (workdir / "out" / "README.md").read_text()  # a packaged template
+    where = run(
+        str(bin_dir / "python"),
+        "-c",
+        "import cns_core, cns_recipes, cns_templates as t; print(cns_core.__file__, cns_recipes.__file__, t.__file__)",
     )
-    assert int(listing.stdout) > 20
+    assert all(str(tmp_path / "venv") in path for path in where.stdout.split()), where.stdout
