@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from enum import StrEnum
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -23,27 +22,18 @@ from ruamel.yaml.events import (
 )
 from ruamel.yaml.representer import SafeRepresenter
 
+from .choices import Choice
 from .errors import InvalidRequestError
 
 MAX_DEPTH = 64
 
 
-class Format(StrEnum):
+class Format(Choice):
     """Document formats cns reads and writes."""
 
     JSON = "json"
     YAML = "yaml"
     TABLE = "table"
-
-    @classmethod
-    def parse(cls, value: str) -> Format:
-        try:
-            return cls(value.strip().lower())
-        except ValueError:
-            valid = ", ".join(f.value for f in cls)
-            raise InvalidRequestError(
-                f"unknown format {value!r}: valid formats are {valid}"
-            ) from None
 
 
 def _check_events(text: str | bytes, source: str, *, pure: bool) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from ..choices import Choice
 from ..errors import InvalidRequestError
 from .overrides import SetOverride, parse_sets
 from .placement import Placement
@@ -16,22 +16,11 @@ REPO_PLACEHOLDER = "https://github.com/YOUR-ORG/YOUR-REPO.git"
 _REPO_RE = re.compile(r"(https?|ssh|git)://[^\s/]+(/\S*)?|[\w.-]+@[\w.-]+:\S+")
 
 
-class Deployer(StrEnum):
+class Deployer(Choice):
     """What the bundle deploys with."""
 
     HELM = "helm"
     ARGOCD = "argocd"
-
-    @classmethod
-    def parse(cls, value: str) -> Deployer:
-        try:
-            return cls(value.strip().lower())
-        except ValueError:
-            valid = ", ".join(d.value for d in cls)
-            raise InvalidRequestError(
-                f"invalid deployer {value!r}: valid deployers are {valid}",
-                details={"deployer": value, "valid": [d.value for d in cls]},
-            ) from None
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def validate(
     Exit codes:
       0  pass or partial (or fail with --fail-on-error=false)
       1  fail (at least one constraint failed), after writing the report
-      3  invalid input: malformed recipe or snapshot, unknown format
+      3  invalid input: malformed recipe or snapshot, invalid format
       4  recipe or snapshot not found or unreachable
 
     \b

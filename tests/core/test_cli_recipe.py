@@ -122,7 +122,7 @@ def test_criteria_from_stdin_json():
         (
             ["--service", "eks", "-t", "xml"],
             3,
-            "unknown format 'xml': valid formats are json, yaml, table",
+            "invalid format 'xml': valid formats are json, yaml, table",
         ),
         ([], 2, "no criteria given"),
         (["--bogus"], 2, "No such option '--bogus'"),

@@ -64,7 +64,7 @@ def test_json_depth_guard_and_errors():
 def test_format_parse_and_table():
     assert Format.parse(" YAML ") is Format.YAML
     with pytest.raises(
-        InvalidRequestError, match="unknown format 'xml': valid formats are json, yaml, table"
+        InvalidRequestError, match="invalid format 'xml': valid formats are json, yaml, table"
     ):
         Format.parse("xml")
     assert render_table({}) == "<empty>\n"

@@ -59,7 +59,7 @@ def test_snapshot_table(host: None) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["-t", "xml"], 3, "unknown format 'xml': valid formats are json, yaml, table"),
+        (["-t", "xml"], 3, "invalid format 'xml': valid formats are json, yaml, table"),
         (["--require-k8s"], 4, "failed to collect kubernetes resources"),
         (["--timeout", "5x"], 2, "invalid duration '5x'"),
         (["--cleanup=maybe"], 2, "'maybe' is not a valid boolean"),

@@ -121,7 +121,7 @@ def test_snapshot_from_stdin(h100: str, recipes: dict[str, str]) -> None:
         (["-r", "{h100}", "-s", "{h100}"], 3, 'invalid kind "Snapshot", expected "recipeResult"'),
         (["-r", "{pass}", "-s", "ftp://x/s.yaml"], 3, "unsupported scheme 'ftp://'"),
         (["-r", "{pass}", "-s", "{dir}/broken.json"], 3, "invalid JSON in"),
-        (["-r", "{pass}", "-s", "{h100}", "-t", "xml"], 3, "unknown format 'xml'"),
+        (["-r", "{pass}", "-s", "{h100}", "-t", "xml"], 3, "invalid format 'xml'"),
         (["-r", "-", "-s", "-"], 2, "cannot both read stdin"),
         (["-s", "{h100}"], 2, "Missing option '-r'"),
     ],
