@@ -24,6 +24,32 @@ from cns_core.serialize import dump_yaml, load_yaml
 GOLDEN = Path(__file__).parent / "golden"
 BASE_ORDER = ("cert-manager", "gpu-operator", "nvsentinel", "prometheus", "skyhook-operator")
 K8S = "K8s.server.version"
+#: with prometheus-adapter (monitoring-hpa applies to inference intents)
+ADAPTER_ORDER = (
+    "cert-manager",
+    "gpu-operator",
+    "nvsentinel",
+    "prometheus",
+    "prometheus-adapter",
+    "skyhook-operator",
+)
+#: h100-inference also adds network-operator
+H100_ORDER = (
+    "cert-manager",
+    "gpu-operator",
+    "network-operator",
+    "nvsentinel",
+    "prometheus",
+    "prometheus-adapter",
+    "skyhook-operator",
+)
+#: what h100-inference requires of the cluster
+H100_UBUNTU_INFERENCE = {
+    K8S: ">= 1.31",
+    "OS.release.ID": "ubuntu",
+    "OS.release.VERSION_ID": ">= 24.04",
+    "OS.sysctl./proc/sys/kernel/osrelease": ">= 6.8",
+}
 
 # name: (query, appliedOverlays, deploymentOrder, constraints)
 QUERIES: dict[str, tuple[dict, tuple, tuple, dict]] = {
@@ -68,42 +94,16 @@ QUERIES: dict[str, tuple[dict, tuple, tuple, dict]] = {
     "q05-h100-ubuntu-inference": (
         {"accelerator": "h100", "os": "ubuntu", "intent": "inference"},
         ("base", "monitoring-hpa", "h100-inference"),
-        (
-            "cert-manager",
-            "gpu-operator",
-            "network-operator",
-            "nvsentinel",
-            "prometheus",
-            "prometheus-adapter",
-            "skyhook-operator",
-        ),
-        {
-            K8S: ">= 1.31",
-            "OS.release.ID": "ubuntu",
-            "OS.release.VERSION_ID": ">= 24.04",
-            "OS.sysctl./proc/sys/kernel/osrelease": ">= 6.8",
-        },
+        H100_ORDER,
+        H100_UBUNTU_INFERENCE,
     ),
     # upstream: eks and h100-inference tie and apply in random order; here the less specific
     # overlays come first (monitoring-hpa 1, eks 1, eks-inference 2, h100-inference 3)
     "q06-eks-h100-ubuntu-inference": (
         {"service": "eks", "accelerator": "h100", "os": "ubuntu", "intent": "inference"},
         ("base", "eks", "monitoring-hpa", "eks-inference", "h100-inference"),
-        (
-            "cert-manager",
-            "gpu-operator",
-            "network-operator",
-            "nvsentinel",
-            "prometheus",
-            "prometheus-adapter",
-            "skyhook-operator",
-        ),
-        {
-            K8S: ">= 1.31",
-            "OS.release.ID": "ubuntu",
-            "OS.release.VERSION_ID": ">= 24.04",
-            "OS.sysctl./proc/sys/kernel/osrelease": ">= 6.8",
-        },
+        H100_ORDER,
+        H100_UBUNTU_INFERENCE,
     ),
     "q07-gke-cos": (
         {"service": "gke", "os": "cos"},
@@ -129,27 +129,13 @@ QUERIES: dict[str, tuple[dict, tuple, tuple, dict]] = {
     "q12-gke-inference": (
         {"service": "gke", "intent": "inference"},
         ("base", "gke", "monitoring-hpa", "gke-inference"),
-        (
-            "cert-manager",
-            "gpu-operator",
-            "nvsentinel",
-            "prometheus",
-            "prometheus-adapter",
-            "skyhook-operator",
-        ),
+        ADAPTER_ORDER,
         {K8S: ">= 1.25"},
     ),
     "q13-aks-inference": (
         {"service": "aks", "intent": "inference"},
         ("base", "aks", "monitoring-hpa", "aks-inference"),
-        (
-            "cert-manager",
-            "gpu-operator",
-            "nvsentinel",
-            "prometheus",
-            "prometheus-adapter",
-            "skyhook-operator",
-        ),
+        ADAPTER_ORDER,
         {K8S: ">= 1.25"},
     ),
 }
