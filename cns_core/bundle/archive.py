@@ -15,6 +15,7 @@ from ..errors import InvalidRequestError
 CHECKSUMS_FILE = "checksums.txt"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
+SCRIPT_MODE = 0o755
 DIR_MODE = 0o755
 COMPRESS_LEVEL = 6
 
@@ -25,6 +26,11 @@ def checksums(files: Mapping[str, bytes]) -> bytes:
     return "".join(lines).encode()
 
 
+def file_mode(path: str) -> int:
+    """The mode a bundle file is written with: shell scripts are executable."""
+    return SCRIPT_MODE if path.endswith(".sh") else FILE_MODE
+
+
 def zip_bytes(files: Mapping[str, bytes]) -> bytes:
     """A byte-deterministic zip: entries sorted, fixed dates and modes, no directory entries."""
     buffer = io.BytesIO()
@@ -32,7 +38,7 @@ def zip_bytes(files: Mapping[str, bytes]) -> bytes:
         for path in sorted(files):
             info = zipfile.ZipInfo(path, date_time=ZIP_DATE)
             info.create_system = 3  # unix, so the mode below is honoured by unzip
-            info.external_attr = (0o100000 | FILE_MODE) << 16
+            info.external_attr = (0o100000 | file_mode(path)) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, files[path], compresslevel=COMPRESS_LEVEL)
     return buffer.getvalue()
@@ -67,7 +73,7 @@ def write_tree(files: Mapping[str, bytes], dest: Path) -> None:
         target = dest / rel
         target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         target.write_bytes(data)
-        target.chmod(FILE_MODE)
+        target.chmod(file_mode(rel))
 
 
 def _check_destination(dest: Path) -> None:

@@ -19,15 +19,20 @@ from .options import REPO_PLACEHOLDER, BundleOptions, Deployer
 from .plan import plan_bundle
 
 RECIPE_FILE = "recipe.yaml"
+WARNINGS_FILE = "warnings.txt"
 
 
 @dataclass(frozen=True)
 class Bundle:
-    """A generated bundle: every file by relative path, plus what to tell the user."""
+    """A generated bundle: every file by relative path, plus what to tell the user.
+
+    ``warnings``: what the options asked for but the charts cannot do, and what the
+    user must do by hand (also in ``warnings.txt`` and the README).
+    """
 
     deployer: Deployer
     files: Mapping[str, bytes]
-    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
 
     @property
@@ -58,28 +63,30 @@ def generate_bundle(
     version: str = __version__,
 ) -> Bundle:
     """Build every file of the bundle in memory (``version``: the cns version it names)."""
-    components = plan_bundle(recipe, store, options)
-    notes: list[str] = []
+    components, warnings = plan_bundle(recipe, store, options)
     if options.deployer is Deployer.HELM:
-        files = helm_files(recipe, store, components, version)
+        files = helm_files(recipe, store, components, version, warnings)
         steps = (
-            "helm dependency update {dir}",
-            "helm install cns-stack {dir} --namespace cns-stack --create-namespace",
+            "{dir}/deploy.sh    (one Helm release per component, in deployment order; "
+            "--dry-run shows the commands)",
+            "or install the umbrella chart as one release: see {dir}/README.md",
         )
     else:
-        files = argocd_files(recipe, store, components, options.repo, version)
+        if not options.repo:
+            warnings.append(
+                f"no --repo given: the Applications point at {REPO_PLACEHOLDER}; "
+                "rerun with --repo URL (or edit app-of-apps.yaml and */application.yaml) "
+                "before applying"
+            )
+        files = argocd_files(recipe, store, components, options.repo, version, warnings)
         steps = (
             "push the contents of {dir} to the root of your GitOps repository "
             f"({options.repo or REPO_PLACEHOLDER})",
             "kubectl apply -f {dir}/app-of-apps.yaml",
         )
-        if not options.repo:
-            notes.append(
-                f"no --repo given: the Applications point at {REPO_PLACEHOLDER}; "
-                "rerun with --repo URL (or edit app-of-apps.yaml and */application.yaml) "
-                "before applying"
-            )
+    if warnings:
+        files[WARNINGS_FILE] = "".join(f"{w}\n" for w in warnings).encode()
     files[RECIPE_FILE] = yamlout.dump(recipe.to_dict()).encode()
     files[CHECKSUMS_FILE] = checksums(files)
     ordered = {path: files[path] for path in sorted(files)}
-    return Bundle(options.deployer, MappingProxyType(ordered), tuple(notes), steps)
+    return Bundle(options.deployer, MappingProxyType(ordered), tuple(warnings), steps)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..criteria import ANY
 from ..mapping import sorted_keys
@@ -10,9 +10,26 @@ from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
 from . import yamlout
 from .common import RELEASE, chart_version, recipe_summary
-from .manifests import component_manifests
+from .manifests import MANIFESTS_DIR, component_manifests, creates_custom_resource, manifest_chart
 from .plan import BundleComponent
 from .templating import render
+
+COMPONENTS_DIR = "components"
+DEPLOY_TIMEOUT = "10m"
+#: Attempts for a release of custom resources: the operator's webhook may not serve yet.
+CUSTOM_RESOURCE_ATTEMPTS = 5
+
+#: What `helm package` / `helm install .` leave out of the umbrella chart.
+HELMIGNORE = """\
+# Not part of the umbrella chart: deploy.sh's per-component files and the bundle's own.
+components/
+deploy.sh
+undeploy.sh
+recipe.yaml
+checksums.txt
+warnings.txt
+.git/
+"""
 
 CHART_HEADER = """\
 # Cloud Native Stack - Helm umbrella chart
@@ -41,21 +58,129 @@ def chart_name(recipe: RecipeResult) -> str:
 
 
 def helm_files(
-    recipe: RecipeResult, store: RecipeStore, components: list[BundleComponent], version: str
+    recipe: RecipeResult,
+    store: RecipeStore,
+    components: list[BundleComponent],
+    version: str,
+    warnings: list[str],
 ) -> dict[str, bytes]:
-    """Chart.yaml, values.yaml, README.md and templates/ (``version``: the cns version)."""
+    """The umbrella chart, the per-component files of deploy.sh, the scripts and README.md.
+
+    ``version`` is the cns version. ``warnings`` is what the README must tell the user.
+    """
+    manifests = {c.name: component_manifests(store, c) for c in components}
+    steps = _deploy_steps(components, manifests)
     files = {
+        ".helmignore": HELMIGNORE.encode(),
         "Chart.yaml": _chart_yaml(recipe, components, version).encode(),
         "values.yaml": _values_yaml(recipe, components, version).encode(),
+        "deploy.sh": render(
+            "deploy.sh.j2", steps=steps, timeout=DEPLOY_TIMEOUT, cns_version=version
+        ).encode(),
+        "undeploy.sh": render(
+            "undeploy.sh.j2", steps=steps[::-1], timeout=DEPLOY_TIMEOUT, cns_version=version
+        ).encode(),
         "README.md": render(
             "helm-README.md.j2",
             chart=chart_name(recipe),
             release=RELEASE,
             components=components,
+            steps=steps,
+            late=[s for s in steps if s.after_chart],
+            components_dir=COMPONENTS_DIR,
+            warnings=warnings,
             **recipe_summary(recipe, version),
         ).encode(),
     }
-    files.update(_manifests(store, components))
+    for component in components:
+        files.update(_component_files(component, manifests[component.name], version))
+        for name, text in manifests[component.name].items():
+            if not creates_custom_resource(text):
+                path = f"templates/{component.name}/{name}"
+                files[path] = _guarded(text, component.name).encode()
+    return files
+
+
+class DeployStep(NamedTuple):
+    """One Helm release that deploy.sh installs (and undeploy.sh removes)."""
+
+    release: str
+    chart: str
+    repo: str
+    version: str
+    namespace: str
+    values: str
+    attempts: int = 1
+    after_chart: bool = False
+
+    @property
+    def local(self) -> bool:
+        """Whether the chart is a directory of the bundle (a manifests chart)."""
+        return not self.repo and not self.chart.startswith("oci://")
+
+
+def _deploy_steps(
+    components: list[BundleComponent], manifests: dict[str, dict[str, str]]
+) -> list[DeployStep]:
+    """Releases in deployment order: each chart, its manifests before it (ConfigMaps its
+    workloads read) or, when they create custom resources, after it."""
+    steps: list[DeployStep] = []
+    for component in components:
+        values = f"{COMPONENTS_DIR}/{component.name}/values.yaml"
+        chart, repo = _chart_reference(component)
+        chart_step = DeployStep(
+            component.name, chart, repo, component.ref.version, component.namespace, values
+        )
+        templates = manifests[component.name]
+        if not templates:
+            steps.append(chart_step)
+            continue
+        late = any(creates_custom_resource(t) for t in templates.values())
+        manifest_step = DeployStep(
+            release=f"{component.name}-{MANIFESTS_DIR}",
+            chart=f"{COMPONENTS_DIR}/{component.name}/{MANIFESTS_DIR}",
+            repo="",
+            version="",
+            namespace=component.namespace,
+            values=values,
+            attempts=CUSTOM_RESOURCE_ATTEMPTS if late else 1,
+            after_chart=late,
+        )
+        steps += [chart_step, manifest_step] if late else [manifest_step, chart_step]
+    return steps
+
+
+def _chart_reference(component: BundleComponent) -> tuple[str, str]:
+    """(chart, --repo) for ``helm upgrade --install``: OCI charts are one reference."""
+    source = component.ref.source.rstrip("/")
+    if source.startswith("oci://"):
+        return f"{source}/{component.chart}", ""
+    return component.chart, source
+
+
+def _component_files(
+    component: BundleComponent, templates: dict[str, str], version: str
+) -> dict[str, bytes]:
+    """components/<name>/values.yaml (flat values of the chart) and its manifests chart."""
+    root = f"{COMPONENTS_DIR}/{component.name}"
+    header = (
+        f"# Cloud Native Stack: values of {component.name} (chart {component.chart} "
+        f"{component.ref.version}) for deploy.sh; the same as under {component.name}: "
+        "in values.yaml\n"
+    )
+    values = sorted_keys(component.values)
+    files = {
+        f"{root}/values.yaml": (header + (yamlout.dump(values) if values else "{}\n")).encode()
+    }
+    files.update(
+        manifest_chart(
+            component,
+            templates,
+            version,
+            root=f"{root}/{MANIFESTS_DIR}",
+            values_file=f"{root}/values.yaml",
+        )
+    )
     return files
 
 
@@ -87,15 +212,6 @@ def _values_yaml(recipe: RecipeResult, components: list[BundleComponent], versio
     values = {c.name: {"enabled": True} | sorted_keys(c.values) for c in components}
     header = VALUES_HEADER.format(recipe_version=recipe.version or "unknown", cns_version=version)
     return header + yamlout.dump(values)
-
-
-def _manifests(store: RecipeStore, components: list[BundleComponent]) -> dict[str, bytes]:
-    """Each component's manifests at templates/<component>/<file>, rendered only if enabled."""
-    return {
-        f"templates/{component.name}/{name}": _guarded(text, component.name).encode()
-        for component in components
-        for name, text in component_manifests(store, component).items()
-    }
 
 
 def _guarded(text: str, component: str) -> str:

@@ -60,19 +60,36 @@ class Placement:
             "acceleratedTolerations": self.accelerated_tolerations,
         }
 
-    def apply(self, values: dict[str, Any], paths: NodeScheduling, component: str) -> None:
-        """Write what was given at the component's registered paths (in place)."""
-        pairs: tuple[tuple[Any, tuple[str, ...]], ...] = (
-            (self.system_node_selector, paths.system_node_selector_paths),
-            (self.system_tolerations, paths.system_toleration_paths),
-            (self.accelerated_node_selector, paths.accelerated_node_selector_paths),
-            (self.accelerated_tolerations, paths.accelerated_toleration_paths),
+    def apply(self, values: dict[str, Any], paths: NodeScheduling, component: str) -> list[str]:
+        """Write what was given at the component's registered paths (in place).
+
+        Returns a warning for each given flag that does not reach some of the
+        component's workloads (the registry's ``notReached``), so nothing is dropped
+        silently.
+        """
+        pairs: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
+            ("system-node-selector", self.system_node_selector, paths.system_node_selector_paths),
+            ("system-node-toleration", self.system_tolerations, paths.system_toleration_paths),
+            (
+                "accelerated-node-selector",
+                self.accelerated_node_selector,
+                paths.accelerated_node_selector_paths,
+            ),
+            (
+                "accelerated-node-toleration",
+                self.accelerated_tolerations,
+                paths.accelerated_toleration_paths,
+            ),
         )
-        for value, targets in pairs:
+        warnings = []
+        for flag, value, targets in pairs:
             if not value:
                 continue
             for target in targets:
                 _write(values, target, value, component)
+            if flag in paths.not_reached:
+                warnings.append(f"{component}: --{flag} does not reach {paths.not_reached[flag]}")
+        return warnings
 
 
 def _write(values: dict[str, Any], dotted: str, value: Any, component: str) -> None:

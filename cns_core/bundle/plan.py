@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from ..errors import InvalidRequestError
 from ..recipes.graph import deployment_order
 from ..recipes.model import ComponentRef, RecipeResult
-from ..recipes.registry import ComponentRegistry
+from ..recipes.registry import ComponentRegistry, OfflineRender
 from ..recipes.store import RecipeStore
 from .options import BundleOptions
 from .overrides import SetOverride
@@ -28,6 +28,7 @@ class BundleComponent:
     namespace: str
     values: dict[str, Any]
     wave: int
+    offline_render: OfflineRender = field(default_factory=OfflineRender)
 
     @property
     def name(self) -> str:
@@ -39,9 +40,15 @@ class BundleComponent:
         return self.name if self.name != self.chart else ""
 
 
-def plan_bundle(
-    recipe: RecipeResult, store: RecipeStore, options: BundleOptions
-) -> list[BundleComponent]:
+class BundlePlan(NamedTuple):
+    """The components in deployment order, and what the options ask for that a chart
+    cannot do (one warning each)."""
+
+    components: list[BundleComponent]
+    warnings: list[str]
+
+
+def plan_bundle(recipe: RecipeResult, store: RecipeStore, options: BundleOptions) -> BundlePlan:
     """Select, order and configure the components; every bad name or option is an error."""
     for ref in recipe.component_refs:
         _check_ref(ref)
@@ -49,6 +56,7 @@ def plan_bundle(
     selected = _select(recipe, registry, options.bundlers)
     by_target = _overrides_by_component(options.overrides, selected, registry)
     planned = []
+    warnings: list[str] = []
     for wave, ref in enumerate(_ordered(recipe, selected)):
         entry = registry.get(ref.name)
         planned.append(
@@ -57,12 +65,13 @@ def plan_bundle(
                 chart=entry.chart_name if entry else ref.name,
                 namespace=(entry.namespace if entry else "") or ref.name,
                 values=component_values(
-                    store, ref, entry, by_target.get(ref.name, ()), options.placement
+                    store, ref, entry, by_target.get(ref.name, ()), options.placement, warnings
                 ),
+                offline_render=entry.offline_render if entry else OfflineRender(),
                 wave=wave,
             )
         )
-    return planned
+    return BundlePlan(planned, warnings)
 
 
 def _check_ref(ref: ComponentRef) -> None:

@@ -33,8 +33,13 @@ def component_values(
     entry: RegistryComponent | None,
     overrides: Iterable[SetOverride],
     placement: Placement,
+    warnings: list[str],
 ) -> dict[str, Any]:
-    """The merged values for one component (a new dict every call)."""
+    """The merged values for one component (a new dict every call).
+
+    Placement flags that cannot reach some of the component's workloads are
+    appended to ``warnings``.
+    """
     values: dict[str, Any] = {}
     base = base_values_path(ref.name)
     for path in dict.fromkeys(p for p in (base, ref.values_file) if p):
@@ -50,7 +55,7 @@ def component_values(
     for override in overrides:
         set_path(values, override, ref.name)
     if entry is not None:
-        placement.apply(values, entry.node_scheduling, ref.name)
+        warnings.extend(placement.apply(values, entry.node_scheduling, ref.name))
     return values
 
 

@@ -156,8 +156,8 @@ def _report(result: Bundle, destination: Path) -> None:
     )
     for path in result.files:
         click.echo(f"  {path}")
-    for note in result.notes:
-        click.echo(f"warning: {note}", err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     folder = destination.with_suffix("") if is_zip else destination
     steps = [f"unzip {destination} -d {folder}"] if is_zip else []
     steps += [step.format(dir=folder) for step in result.steps]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..errors import InvalidRequestError
@@ -11,13 +12,37 @@ from ..errors import InvalidRequestError
 REGISTRY_KIND = "ComponentRegistry"
 
 
+#: Placement flags, by (node class, kind) as the registry's nodeScheduling spells them.
+PLACEMENT_FLAGS = {
+    ("system", "nodeSelector"): "system-node-selector",
+    ("system", "tolerations"): "system-node-toleration",
+    ("accelerated", "nodeSelector"): "accelerated-node-selector",
+    ("accelerated", "tolerations"): "accelerated-node-toleration",
+}
+
+
 class NodeScheduling(NamedTuple):
-    """Values paths where node selectors and tolerations are written, per node class."""
+    """Values paths where node selectors and tolerations are written, per node class.
+
+    ``not_reached`` maps a placement flag (``accelerated-node-selector``, ...) to the
+    workloads of the chart that flag cannot reach, as a phrase for a warning.
+    """
 
     system_node_selector_paths: tuple[str, ...] = ()
     system_toleration_paths: tuple[str, ...] = ()
     accelerated_node_selector_paths: tuple[str, ...] = ()
     accelerated_toleration_paths: tuple[str, ...] = ()
+    not_reached: Mapping[str, str] = MappingProxyType({})
+
+
+class OfflineRender(NamedTuple):
+    """Values, and a note, for deployers that render with ``helm template`` (Argo CD).
+
+    ``note`` may name ``{namespace}``, the component's namespace.
+    """
+
+    values: Mapping[str, Any] = MappingProxyType({})
+    note: str = ""
 
 
 class RegistryComponent(NamedTuple):
@@ -34,6 +59,7 @@ class RegistryComponent(NamedTuple):
     kustomize_tag: str = ""
     namespace: str = ""
     node_scheduling: NodeScheduling = NodeScheduling()
+    offline_render: OfflineRender = OfflineRender()
 
     @property
     def type(self) -> str:
@@ -113,8 +139,36 @@ def _component(item: Any, where: str) -> RegistryComponent:
             system_toleration_paths=_strings(system.get("tolerationPaths"), where),
             accelerated_node_selector_paths=_strings(accelerated.get("nodeSelectorPaths"), where),
             accelerated_toleration_paths=_strings(accelerated.get("tolerationPaths"), where),
+            not_reached=_not_reached({"system": system, "accelerated": accelerated}, where),
         ),
+        offline_render=_offline_render(_section(item, "offlineRender", where), where),
     )
+
+
+def _offline_render(section: Mapping[str, Any], where: str) -> OfflineRender:
+    note = section.get("note") or ""
+    if not isinstance(note, str):
+        raise InvalidRequestError(f"{where}: offlineRender.note must be a string")
+    return OfflineRender(
+        values=MappingProxyType(dict(_section(section, "values", where))),
+        note=" ".join(note.split()),
+    )
+
+
+def _not_reached(classes: Mapping[str, Mapping[str, Any]], where: str) -> Mapping[str, str]:
+    """``{flag: phrase}`` from each class's ``notReached: {nodeSelector|tolerations: text}``."""
+    out: dict[str, str] = {}
+    for node_class, section in classes.items():
+        notes = _section(section, "notReached", where)
+        for kind, text in notes.items():
+            flag = PLACEMENT_FLAGS.get((node_class, kind))
+            if flag is None or not _text(text):
+                raise InvalidRequestError(
+                    f"{where}: nodeScheduling.{node_class}.notReached.{kind}: expected "
+                    "nodeSelector or tolerations with a text"
+                )
+            out[flag] = " ".join(str(text).split())
+    return MappingProxyType(out)
 
 
 def _check_unique(components: tuple[RegistryComponent, ...], source: str) -> None:

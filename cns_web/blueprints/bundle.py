@@ -129,6 +129,12 @@ _BUNDLE_HEADERS = {
     "X-Bundle-Files": {"description": "Number of files in the zip.", "schema": {"type": "integer"}},
     "X-Bundle-Size": {"description": "Uncompressed bytes.", "schema": {"type": "integer"}},
     "X-Bundle-Cache": {"description": "hit or miss.", "schema": {"type": "string"}},
+    "X-Bundle-Warnings": {
+        "description": "Present when the bundle has warnings (what a chart cannot do that the "
+        "options asked for, what to do by hand): the warnings joined by ' | ', ASCII only. "
+        "The zip holds them in warnings.txt.",
+        "schema": {"type": "string"},
+    },
     "ETag": {"description": "sha256 of the zip.", "schema": {"type": "string"}},
 }
 _REQUEST_BODY = {
@@ -175,18 +181,22 @@ def bundle(options: BundleOptions) -> Response:
         return result
 
     result = _cache().get_or_build(key, build)
-    return Response(
-        result.zip,
-        status=200,
-        mimetype="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{ZIP_NAME}"',
-            "X-Bundle-Files": str(result.file_count),
-            "X-Bundle-Size": str(result.size),
-            "X-Bundle-Cache": "miss" if built else "hit",
-            "ETag": f'"{result.checksum}"',
-        },
-    )
+    headers = {
+        "Content-Disposition": f'attachment; filename="{ZIP_NAME}"',
+        "X-Bundle-Files": str(result.file_count),
+        "X-Bundle-Size": str(result.size),
+        "X-Bundle-Cache": "miss" if built else "hit",
+        "ETag": f'"{result.checksum}"',
+    }
+    if result.warnings:
+        headers["X-Bundle-Warnings"] = warnings_header(result.warnings)
+    return Response(result.zip, status=200, mimetype="application/zip", headers=headers)
+
+
+def warnings_header(warnings: tuple[str, ...]) -> str:
+    """One header value: the warnings joined by `` | ``, printable ASCII only."""
+    text = " | ".join(" ".join(w.split()) for w in warnings)
+    return "".join(c if " " <= c <= "~" else "?" for c in text)
 
 
 def _cache() -> BundleCache:

@@ -45,7 +45,7 @@ def test_zip_response_headers_and_contents(client, store, gb200):
         values = yaml.safe_load(archive.read("values.yaml"))
     assert int(resp.headers["X-Bundle-Files"]) == len(names)
     assert int(resp.headers["X-Bundle-Size"]) == size
-    assert list(values) == ["gpu-operator", "prometheus"]
+    assert list(values) == ["prometheus", "gpu-operator"]  # deployment order
     assert values["gpu-operator"]["driver"]["version"] == 1
     expected = generate_bundle(
         gb200,

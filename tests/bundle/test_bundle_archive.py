@@ -39,7 +39,10 @@ def test_zip_round_trip_every_checksum_line_verifies(store, h100, deployer):
         contents = {name: archive.read(name) for name in names}
     assert names == sorted(names)
     assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in infos)
-    assert all((i.external_attr >> 16) == 0o100644 for i in infos)
+    modes = {i.filename: i.external_attr >> 16 for i in infos}
+    scripts = {"deploy.sh", "undeploy.sh"} if deployer == "helm" else set()
+    assert {n for n, mode in modes.items() if mode == 0o100755} == scripts
+    assert all(mode in (0o100644, 0o100755) for mode in modes.values())
     assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in infos)
     lines = contents["checksums.txt"].decode().splitlines()
     listed = [line.split("  ", 1)[1] for line in lines]
@@ -61,7 +64,8 @@ def test_write_tree_new_dir_modes_and_contents(tmp_path, store, gb200):
     assert set(on_disk) == set(bundle.files)
     for rel, path in on_disk.items():
         assert path.read_bytes() == bundle.files[rel]
-        assert path.stat().st_mode & 0o777 == 0o644
+        expected = 0o755 if rel in ("deploy.sh", "undeploy.sh") else 0o644
+        assert path.stat().st_mode & 0o777 == expected, rel
 
 
 def test_write_tree_replaces_previous_bundle_but_keeps_other_files(tmp_path, store, gb200):

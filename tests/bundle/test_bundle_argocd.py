@@ -8,7 +8,7 @@ import yaml
 
 from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.bundle.archive import write_tree
-from cns_core.bundle.argocd import _scoped
+from cns_core.bundle.manifests import _scoped
 from cns_core.bundle.options import REPO_PLACEHOLDER
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult
@@ -100,7 +100,7 @@ def test_without_oci_no_repositories_file(store, gb200):
 
 def test_repo_given_is_used_everywhere_without_warning(store, gb200):
     bundle = _argocd(store, gb200, repo=REPO)
-    assert not any("--repo" in note for note in bundle.notes)
+    assert not any("--repo" in note for note in bundle.warnings)
     assert all(REPO_PLACEHOLDER.encode() not in data for data in bundle.files.values())
     parent = yaml.safe_load(bundle.files["app-of-apps.yaml"])
     assert parent["spec"]["source"]["repoURL"] == REPO
@@ -108,7 +108,7 @@ def test_repo_given_is_used_everywhere_without_warning(store, gb200):
 
 def test_no_repo_means_placeholder_and_a_warning(store, gb200):
     bundle = _argocd(store, gb200)
-    assert [n for n in bundle.notes if "--repo" in n] == [
+    assert [n for n in bundle.warnings if "--repo" in n] == [
         f"no --repo given: the Applications point at {REPO_PLACEHOLDER}; rerun with --repo URL "
         "(or edit app-of-apps.yaml and */application.yaml) before applying"
     ]
@@ -184,7 +184,7 @@ def test_components_with_manifests_get_a_manifests_source(store, gb200):
             ]
         )
     assert with_manifests == {"gpu-operator", "skyhook-operator"}
-    assert not any("manifest" in note for note in bundle.notes)
+    assert not any("manifest" in note for note in bundle.warnings)
     listed = {
         line.split("  ", 1)[1] for line in bundle.files["checksums.txt"].decode().splitlines()
     }
@@ -204,7 +204,8 @@ def test_missing_manifest_is_an_error_for_argocd_too(store, gb200):
 @pytest.mark.parametrize("case", ["gb200", "h100"])
 def test_manifest_charts_render_like_the_umbrella_chart(request, helm, tmp_path, store, case):
     """helm template each <c>/manifests chart with <c>/values.yaml: same objects as the
-    umbrella chart renders, in the component's namespace, with --set values applied."""
+    Helm bundle renders (umbrella chart plus its custom-resource releases), in the
+    component's namespace, with --set values applied."""
     recipe = request.getfixturevalue(case)
     sets = ["gpuoperator:driver.kernelModuleConfig.name=kmp-custom"]
     argocd = _argocd(store, recipe, repo=REPO, sets=sets)
@@ -225,7 +226,7 @@ def test_manifest_charts_render_like_the_umbrella_chart(request, helm, tmp_path,
         docs = helm_template(helm, name, chart, namespace, "-f", values)
         assert docs, name
         for doc in docs:
-            if doc["kind"] != "Skyhook":  # cluster-scoped
+            if doc["kind"] not in ("Skyhook", "NicClusterPolicy"):  # cluster-scoped
                 assert doc["metadata"]["namespace"] == namespace, (name, doc["metadata"])
         rendered += docs
 
@@ -241,6 +242,12 @@ def test_manifest_charts_render_like_the_umbrella_chart(request, helm, tmp_path,
         for d in helm_template(helm, "cns-stack", tmp_path / "helm", "cns-stack")
         if not d["metadata"]["name"].startswith("received-")
     ]
+    for name in recipe.deployment_order:  # the custom resources the umbrella leaves out
+        late = tmp_path / "helm" / "components" / name
+        if (late / "manifests").exists() and name in ("skyhook-operator", "network-operator"):
+            values = str(late / "values.yaml")
+            from_umbrella += helm_template(helm, name, late / "manifests", "x", "-f", values)
+    from_umbrella = list(_objects_by_kind_and_name(from_umbrella).values())
     assert objects == _objects_by_kind_and_name(from_umbrella)
 
 

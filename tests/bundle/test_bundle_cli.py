@@ -33,7 +33,8 @@ def test_folder_output_lists_files_and_next_steps(tmp_path, recipe_file):
     assert result.exit_code == 0, result.output
     assert f"Helm umbrella chart written to {out}" in result.output
     assert "  Chart.yaml\n" in result.output
-    assert f"1. helm dependency update {out}" in result.output
+    assert f"1. {out}/deploy.sh " in result.output
+    assert (out / "deploy.sh").stat().st_mode & 0o777 == 0o755
     assert (
         yaml.safe_load((out / "values.yaml").read_text())["gpu-operator"]["driver"]["version"] == 1
     )
@@ -57,7 +58,21 @@ def test_argocd_without_repo_warns_on_stderr(tmp_path, recipe_file):
     result = _run("-r", recipe_file, "-o", tmp_path / "o", "-d", "argocd")
     assert result.exit_code == 0
     assert "warning: no --repo given" in result.stderr
-    assert "warning" not in result.stdout
+    assert "warning:" not in result.stdout
+    assert "no --repo given" in (tmp_path / "o" / "warnings.txt").read_text()
+
+
+def test_placement_a_chart_cannot_apply_is_warned_on_stderr(tmp_path, recipe_file):
+    result = _run(
+        "-r", recipe_file, "-o", tmp_path / "o", "--accelerated-node-selector", "pool=gpu"
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning: gpu-operator: --accelerated-node-selector does not reach the GPU operands" in (
+        result.stderr
+    )
+    assert (
+        "--accelerated-node-selector does not reach" in (tmp_path / "o" / "README.md").read_text()
+    )
 
 
 @pytest.mark.parametrize(

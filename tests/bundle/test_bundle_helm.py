@@ -66,10 +66,10 @@ def test_bundlers_selects_components(store, gb200):
     )
     chart = _chart(bundle)
     assert [d.get("alias", d["name"]) for d in chart["dependencies"]] == [
-        "gpu-operator",
         "prometheus",
+        "gpu-operator",
     ]
-    assert list(yaml.safe_load(bundle.files["values.yaml"])) == ["gpu-operator", "prometheus"]
+    assert list(yaml.safe_load(bundle.files["values.yaml"])) == ["prometheus", "gpu-operator"]
     assert not any(p.startswith("templates/skyhook-operator/") for p in bundle.files)
 
 
@@ -130,7 +130,17 @@ def test_helm_template_renders_manifests_and_enabled_false_drops_them(helm, tmp_
     names = {(d["kind"], d["metadata"]["name"]) for d in _rendered(helm, chart_dir)}
     assert ("ConfigMap", "dcgm-exporter") in names
     assert ("ConfigMap", "kernel-module-params") in names
-    assert ("Skyhook", "ubuntu") in names
+    # a custom resource whose CRD the skyhook chart templates is never in its release
+    assert ("Skyhook", "ubuntu") not in names
+    late = helm_template(
+        helm,
+        "skyhook-operator-manifests",
+        chart_dir / "components" / "skyhook-operator" / "manifests",
+        "skyhook",
+        "-f",
+        str(chart_dir / "components" / "skyhook-operator" / "values.yaml"),
+    )
+    assert [(d["kind"], d["metadata"]["name"]) for d in late] == [("Skyhook", "ubuntu")]
 
     off = _rendered(
         helm,
@@ -145,4 +155,4 @@ def test_helm_template_renders_manifests_and_enabled_false_drops_them(helm, tmp_
     assert ("ConfigMap", "kernel-module-params") not in names_off
     assert ("ConfigMap", "received-gpu-operator") not in names_off
     assert ("ConfigMap", "received-cert-manager") not in names_off
-    assert ("Skyhook", "ubuntu") in names_off
+    assert ("ConfigMap", "received-skyhook-operator") in names_off

@@ -7,6 +7,7 @@ import pytest
 from cns_core.bundle import BundleOptions
 from cns_core.bundle.plan import plan_bundle
 from cns_core.errors import InvalidRequestError
+from cns_core.recipes import RecipeResult
 
 
 def _get(values, dotted):
@@ -16,7 +17,10 @@ def _get(values, dotted):
 
 
 def _planned(store, recipe, **options):
-    return {c.name: c.values for c in plan_bundle(recipe, store, BundleOptions.parse(**options))}
+    return {
+        c.name: c.values
+        for c in plan_bundle(recipe, store, BundleOptions.parse(**options)).components
+    }
 
 
 def test_nothing_is_written_unless_asked(store, gb200):
@@ -59,9 +63,44 @@ def test_selectors_and_tolerations_land_at_every_registered_path(store, gb200):
 
 
 def test_component_without_paths_is_untouched(store, h100):
-    plain = _planned(store, h100)["network-operator"]
-    placed = _planned(store, h100, accelerated_node_toleration=["*"])["network-operator"]
-    assert plain == placed
+    """A recipe component the registry does not know gets no placement at all."""
+    doc = h100.to_dict()
+    doc["componentRefs"].append(
+        {
+            "name": "extra",
+            "type": "Helm",
+            "source": "https://example.com/charts",
+            "version": "1.0.0",
+        }
+    )
+    recipe = RecipeResult.from_dict(doc)
+    plain = _planned(store, recipe)["extra"]
+    placed = _planned(store, recipe, accelerated_node_toleration=["*"])["extra"]
+    assert plain == placed == {}
+
+
+def test_flags_a_chart_cannot_apply_are_warnings_naming_what_they_miss(store, gb200):
+    plan = plan_bundle(
+        gb200,
+        store,
+        BundleOptions.parse(
+            system_node_selector=["role=system"], accelerated_node_selector=["pool=gpu"]
+        ),
+    )
+    assert plan.warnings == [
+        "gpu-operator: --system-node-selector does not reach the upgrade-crd hook Job "
+        "(templates/upgrade_crd.yaml reads only operator.tolerations)",
+        "gpu-operator: --accelerated-node-selector does not reach the GPU operands (driver, "
+        "container toolkit, device plugin, GPU feature discovery, DCGM exporter, MIG manager, "
+        "validator): the ClusterPolicy has no node selector for them; they run on the nodes "
+        "labelled nvidia.com/gpu.present=true (set by NFD and the operator)",
+        "skyhook-operator: --system-node-selector does not reach the webhook-cleanup pre-delete "
+        "hook Job (templates/cleanup-webhook-job.yaml has no node selector)",
+    ]
+    tolerations_only = plan_bundle(
+        gb200, store, BundleOptions.parse(accelerated_node_toleration=["nvidia.com/gpu"])
+    )
+    assert tolerations_only.warnings == []
 
 
 def test_star_asks_for_tolerate_everything(store, gb200):
@@ -73,10 +112,11 @@ def test_placement_wins_over_set_on_the_same_path(store, gb200):
     values = _planned(
         store,
         gb200,
-        sets=["gpu-operator:daemonsets.nodeSelector.a=b"],
+        sets=["gpu-operator:node-feature-discovery.worker.nodeSelector.a=b"],
         accelerated_node_selector=["pool=gpu"],
     )
-    assert values["gpu-operator"]["daemonsets"]["nodeSelector"] == {"pool": "gpu"}
+    worker = values["gpu-operator"]["node-feature-discovery"]["worker"]
+    assert worker["nodeSelector"] == {"pool": "gpu"}
 
 
 def test_placement_through_a_non_map_is_an_error(store, gb200):
@@ -85,7 +125,7 @@ def test_placement_through_a_non_map_is_an_error(store, gb200):
             store,
             gb200,
             sets=["gpu-operator:daemonsets=oops"],
-            accelerated_node_selector=["pool=gpu"],
+            accelerated_node_toleration=["nvidia.com/gpu"],
         )
 
 

@@ -16,7 +16,7 @@ from cns_core.serialize import load_yaml
 
 
 def _component_values(store, recipe, name, **options):
-    planned = plan_bundle(recipe, store, BundleOptions.parse(**options))
+    planned = plan_bundle(recipe, store, BundleOptions.parse(**options)).components
     return next(c.values for c in planned if c.name == name)
 
 
@@ -30,7 +30,7 @@ def test_layers_merge_in_order(store, gb200):
     assert values["operator"] == base["operator"]
     assert values["hostPaths"] == variant["hostPaths"]
     assert values["driver"]["version"] == ref.overrides["driver"]["version"]
-    assert values["driver"]["useOpenKernelModules"] == base["driver"]["useOpenKernelModules"]
+    assert values["driver"]["kernelModuleType"] == base["driver"]["kernelModuleType"] == "open"
 
 
 def test_store_and_recipe_are_never_mutated(store, gb200):

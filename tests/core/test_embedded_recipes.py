@@ -22,24 +22,25 @@ from cns_core.recipes import build_recipe
 from cns_core.serialize import dump_yaml, load_yaml
 
 GOLDEN = Path(__file__).parent / "golden"
-BASE_ORDER = ("cert-manager", "gpu-operator", "nvsentinel", "prometheus", "skyhook-operator")
+#: cert-manager depends on prometheus (its ServiceMonitor needs the monitoring CRDs)
+BASE_ORDER = ("prometheus", "cert-manager", "gpu-operator", "nvsentinel", "skyhook-operator")
 K8S = "K8s.server.version"
 #: with prometheus-adapter (monitoring-hpa applies to inference intents)
 ADAPTER_ORDER = (
+    "prometheus",
     "cert-manager",
     "gpu-operator",
     "nvsentinel",
-    "prometheus",
     "prometheus-adapter",
     "skyhook-operator",
 )
 #: h100-inference also adds network-operator
 H100_ORDER = (
+    "prometheus",
     "cert-manager",
     "gpu-operator",
     "network-operator",
     "nvsentinel",
-    "prometheus",
     "prometheus-adapter",
     "skyhook-operator",
 )
@@ -64,11 +65,11 @@ QUERIES: dict[str, tuple[dict, tuple, tuple, dict]] = {
         {"service": "eks", "accelerator": "gb200", "intent": "training"},
         ("base", "eks", "eks-training", "gb200-eks-training"),
         (
+            "prometheus",
             "cert-manager",
             "gpu-operator",
             "nvidia-dra-driver-gpu",
             "nvsentinel",
-            "prometheus",
             "skyhook-operator",
         ),
         {K8S: ">= 1.32.4"},
@@ -77,11 +78,11 @@ QUERIES: dict[str, tuple[dict, tuple, tuple, dict]] = {
         {"service": "eks", "accelerator": "gb200", "os": "ubuntu", "intent": "training"},
         ("base", "eks", "eks-training", "gb200-eks-training", "gb200-eks-ubuntu-training"),
         (
+            "prometheus",
             "cert-manager",
             "gpu-operator",
             "nvidia-dra-driver-gpu",
             "nvsentinel",
-            "prometheus",
             "skyhook-operator",
         ),
         {
