@@ -13,6 +13,9 @@ from cns_core.bundle.options import REPO_PLACEHOLDER
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult
 
+from ..realcharts.bundles import bundle_options, check_rendered_objects, recipe_for
+from ..realcharts.bundles import cases as leaf_cases
+from ..realcharts.reference import require_charts
 from .conftest import add_stub_subcharts, helm_template, run_helm
 
 REPO = "https://github.com/example/gitops.git"
@@ -269,3 +272,18 @@ def test_manifest_scope_gives_root_objects_and_dollar(helm, tmp_path):
     (doc,) = helm_template(helm, "rel", chart, "ns1", "-f", str(tmp_path / "values.yaml"))
     assert doc["metadata"] == {"name": "scoped", "namespace": "ns1"}
     assert doc["data"] == {"a": "from-values", "chart": "x-manifests", "release": "rel"}
+
+
+# --- every leaf overlay's manifest charts render valid objects (GitHub issue 10, item 6) ---
+
+
+@pytest.mark.parametrize("case", leaf_cases())
+def test_every_leaf_manifest_chart_renders_valid_kubernetes_objects(helm, tmp_path, store, case):
+    """helm template each <c>/manifests chart with <c>/values.yaml: every object is
+    valid, built-in kinds strictly (kubernetes-validate), custom resources against the
+    CRD of their pinned chart (shared reference data)."""
+    require_charts()
+    recipe = recipe_for(store, case)
+    bundle = generate_bundle(recipe, store, bundle_options("argocd", placed=True))
+    rendered = check_rendered_objects(helm, store, recipe, bundle.files, tmp_path / "argocd")
+    assert rendered, f"{case}: no manifests chart rendered anything"

@@ -13,6 +13,9 @@ from cns_core.bundle.common import chart_version
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult
 
+from ..realcharts.bundles import bundle_options, check_rendered_objects, is_stub, recipe_for
+from ..realcharts.bundles import cases as leaf_cases
+from ..realcharts.reference import require_charts
 from .conftest import add_stub_subcharts, helm_template, run_helm
 
 
@@ -156,3 +159,19 @@ def test_helm_template_renders_manifests_and_enabled_false_drops_them(helm, tmp_
     assert ("ConfigMap", "received-gpu-operator") not in names_off
     assert ("ConfigMap", "received-cert-manager") not in names_off
     assert ("ConfigMap", "received-skyhook-operator") in names_off
+
+
+# --- every leaf overlay's bundle renders valid objects (GitHub issue 10, item 6) ---
+
+
+@pytest.mark.parametrize("case", leaf_cases())
+def test_every_leaf_bundle_renders_valid_kubernetes_objects(helm, tmp_path, store, case):
+    """helm template the umbrella chart (stub subcharts) and every other chart of the
+    bundle (e.g. components/<c>/manifests/): every object our templates render is
+    valid, built-in kinds strictly (kubernetes-validate), custom resources (Skyhook,
+    NicClusterPolicy, ...) against the CRD of their pinned chart (shared reference data)."""
+    require_charts()
+    recipe = recipe_for(store, case)
+    bundle = generate_bundle(recipe, store, bundle_options("helm", placed=True))
+    rendered = check_rendered_objects(helm, store, recipe, bundle.files, tmp_path / "chart")
+    assert [r for r in rendered if not is_stub(r)], f"{case}: our templates rendered nothing"

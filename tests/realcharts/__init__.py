@@ -1,0 +1,1 @@
+"""Checks of our bundles against the real upstream charts (../shared/reference/charts)."""
