@@ -156,3 +156,18 @@ def test_end_to_end_under_gunicorn(live_server, store, h100):
         urllib.request.urlopen(bad, timeout=30)
     assert err.value.code == 400
     assert json.loads(err.value.read())["code"] == "INVALID_REQUEST"
+
+
+def test_placement_a_chart_cannot_apply_comes_back_as_warnings(client, gb200):
+    resp = _post(client, gb200, "?accelerated-node-selector=pool%3Dgpu")
+    assert resp.status_code == 200
+    header = resp.headers["X-Bundle-Warnings"]
+    assert header.startswith("gpu-operator: --accelerated-node-selector does not reach the GPU")
+    assert header.isascii() and "\n" not in header
+    with zipfile.ZipFile(io.BytesIO(resp.data)) as archive:
+        listed = archive.read("warnings.txt").decode().splitlines()
+        readme = archive.read("README.md").decode()
+    assert " | ".join(listed) == header
+    assert all(line in readme for line in listed)
+    quiet = _post(client, gb200, "?accelerated-node-toleration=nvidia.com%2Fgpu")
+    assert "X-Bundle-Warnings" not in quiet.headers
