@@ -86,7 +86,13 @@ def _releases(bundle_dir: Path) -> list[tuple[str, str]]:
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 def test_scripts_are_shellcheck_clean(bundle_dir):
     run = subprocess.run(
-        ["shellcheck", "-s", "bash", str(bundle_dir / "deploy.sh"), str(bundle_dir / "undeploy.sh")],
+        [
+            "shellcheck",
+            "-s",
+            "bash",
+            str(bundle_dir / "deploy.sh"),
+            str(bundle_dir / "undeploy.sh"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
