@@ -176,10 +176,9 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
 
 
 @functools.cache
-def all_crd_schemas() -> dict[tuple[str, str], tuple[tuple[str, Mapping[str, Any]], ...]]:
-    """Every shared CRD: ``{(apiVersion, kind): ((folder name, schema), ...)}``."""
+def all_crd_schemas(root: Path) -> dict[tuple[str, str], tuple[tuple[str, Mapping[str, Any]], ...]]:
+    """Every CRD under ``root``: ``{(apiVersion, kind): ((folder name, schema), ...)}``."""
     out: dict[tuple[str, str], list[tuple[str, Mapping[str, Any]]]] = {}
-    root = charts_dir()
     for path in sorted([*root.glob("*/crds/*.yaml")]):
         for key, schema in load_crd_schemas([path]).items():
             out.setdefault(key, []).append((path.parent.parent.name, schema))
@@ -191,7 +190,9 @@ def crd_schemas_for(folders: list[Path]) -> dict[tuple[str, str], Mapping[str, A
     folders first (e.g. skyhook-operator-v0.11.1/crds/ for the Skyhook resource, the
     pinned gpu-operator's ClusterPolicy), then every other shared CRD that exists in
     only one version of the data (an ambiguous one is left out, so it is reported)."""
-    out = {key: found[0][1] for key, found in all_crd_schemas().items() if len(found) == 1}
+    out = {
+        key: found[0][1] for key, found in all_crd_schemas(charts_dir()).items() if len(found) == 1
+    }
     for folder in folders:
         out.update(load_chart(folder).crds)
     return out
