@@ -24,7 +24,7 @@ from typing import Any
 from ..mapping import deep_merge
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
-from . import yamlout
+from ..serialize import dump_yaml
 from .common import recipe_summary
 from .manifests import MANIFESTS_DIR, component_manifests, manifest_chart
 from .options import REPO_PLACEHOLDER
@@ -60,7 +60,7 @@ def argocd_files(
     manifests: dict[str, list[str]] = {}
     for component in components:
         templates = component_manifests(store, component)
-        files[f"{component.name}/application.yaml"] = yamlout.dump(
+        files[f"{component.name}/application.yaml"] = dump_yaml(
             _application(component, repo_url, bool(templates))
         ).encode()
         files[f"{component.name}/values.yaml"] = _values(component).encode()
@@ -81,8 +81,8 @@ def argocd_files(
         manifests[component.name] = list(templates)
     oci = _oci_repositories(components)
     if oci:
-        files[REPOSITORIES_FILE] = "---\n".join(yamlout.dump(s) for s in oci).encode()
-    files["app-of-apps.yaml"] = yamlout.dump(_app_of_apps(repo_url, bool(oci))).encode()
+        files[REPOSITORIES_FILE] = "---\n".join(dump_yaml(s) for s in oci).encode()
+    files["app-of-apps.yaml"] = dump_yaml(_app_of_apps(repo_url, bool(oci))).encode()
     files["README.md"] = render(
         "argocd-README.md.j2",
         components=components,
@@ -161,7 +161,7 @@ def _values(component: BundleComponent) -> str:
         f"(chart {component.chart} {component.ref.version})\n"
     )
     values = deep_merge(component.values, component.offline_render.values)
-    return header + (yamlout.dump(values) if values else "{}\n")
+    return header + (dump_yaml(values) if values else "{}\n")
 
 
 def _oci_repositories(components: list[BundleComponent]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from .. import __version__
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
-from . import yamlout
+from ..serialize import dump_yaml
 from .archive import CHECKSUMS_FILE, checksums, zip_bytes
 from .argocd import argocd_files
 from .helm import helm_files
@@ -86,7 +86,7 @@ def generate_bundle(
         )
     if warnings:
         files[WARNINGS_FILE] = "".join(f"{w}\n" for w in warnings).encode()
-    files[RECIPE_FILE] = yamlout.dump(recipe.to_dict()).encode()
+    files[RECIPE_FILE] = dump_yaml(recipe.to_dict()).encode()
     files[CHECKSUMS_FILE] = checksums(files)
     ordered = {path: files[path] for path in sorted(files)}
     return Bundle(options.deployer, MappingProxyType(ordered), tuple(warnings), steps)

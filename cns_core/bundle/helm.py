@@ -8,7 +8,7 @@ from ..criteria import ANY
 from ..mapping import sorted_keys
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
-from . import yamlout
+from ..serialize import dump_yaml
 from .common import RELEASE, chart_version, recipe_summary
 from .manifests import MANIFESTS_DIR, component_manifests, creates_custom_resource, manifest_chart
 from .plan import BundleComponent
@@ -169,9 +169,7 @@ def _component_files(
         "in values.yaml\n"
     )
     values = sorted_keys(component.values)
-    files = {
-        f"{root}/values.yaml": (header + (yamlout.dump(values) if values else "{}\n")).encode()
-    }
+    files = {f"{root}/values.yaml": (header + (dump_yaml(values) if values else "{}\n")).encode()}
     files.update(
         manifest_chart(
             component,
@@ -195,7 +193,7 @@ def _chart_yaml(recipe: RecipeResult, components: list[BundleComponent], version
     if recipe.version:
         chart["appVersion"] = recipe.version
     chart["dependencies"] = [_dependency(c) for c in components]
-    return CHART_HEADER + yamlout.dump(chart)
+    return CHART_HEADER + dump_yaml(chart)
 
 
 def _dependency(component: BundleComponent) -> dict[str, str]:
@@ -211,7 +209,7 @@ def _dependency(component: BundleComponent) -> dict[str, str]:
 def _values_yaml(recipe: RecipeResult, components: list[BundleComponent], version: str) -> str:
     values = {c.name: {"enabled": True} | sorted_keys(c.values) for c in components}
     header = VALUES_HEADER.format(recipe_version=recipe.version or "unknown", cns_version=version)
-    return header + yamlout.dump(values)
+    return header + dump_yaml(values)
 
 
 def _guarded(text: str, component: str) -> str:

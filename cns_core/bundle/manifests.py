@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import InvalidRequestError
 from ..recipes.store import RecipeStore
-from . import yamlout
+from ..serialize import dump_yaml
 from .common import chart_version
 from .plan import BundleComponent
 
@@ -120,7 +120,7 @@ def manifest_chart(
     header = MANIFEST_CHART_HEADER.format(
         component=component.name, chart=component.chart, values=values_file
     )
-    files = {f"{root}/Chart.yaml": (header + yamlout.dump(chart)).encode()}
+    files = {f"{root}/Chart.yaml": (header + dump_yaml(chart)).encode()}
     for name, text in templates.items():
         files[f"{root}/templates/{name}"] = _scoped(text, component.name, name).encode()
     return files

@@ -118,3 +118,28 @@ def test_installed_cli_from_another_directory(tmp_path, recipe_file):
     )
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "b.zip").is_file()
+
+
+def test_recipe_yaml_from_cns_recipe_and_from_the_bundle_are_the_same_bytes(tmp_path):
+    """One YAML emitter: `cns recipe -o recipe.yaml` writes what the bundle's recipe.yaml holds."""
+    recipe = tmp_path / "recipe.yaml"
+    made = CliRunner().invoke(
+        cli,
+        [
+            "recipe",
+            "--service",
+            "eks",
+            "--accelerator",
+            "gb200",
+            "--intent",
+            "training",
+            "--os",
+            "ubuntu",
+            "-o",
+            str(recipe),
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    result = _run("-r", recipe, "-o", tmp_path / "bundle")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "bundle" / "recipe.yaml").read_bytes() == recipe.read_bytes()

@@ -36,7 +36,12 @@ def test_yaml_and_json_round_trip_any_plain_document(doc):
 
 def test_yaml_output_keeps_field_order_and_quotes_ambiguous_strings():
     text = dump_yaml({"z": "24.04", "a": "true", "m": ">= 1.30", "n": [1, {"k": None}]})
-    assert text == "z: '24.04'\na: 'true'\nm: '>= 1.30'\nn:\n  - 1\n  - k: null\n"
+    assert text == "z: '24.04'\na: 'true'\nm: '>= 1.30'\nn:\n- 1\n- k: null\n"
+
+
+@pytest.mark.parametrize("text", ["a\u2028b", "a\x85b", "x\u2029", "line1\n line2  \n", "\ttab\n"])
+def test_yaml_strings_with_line_breaks_round_trip(text):
+    assert load_yaml(dump_yaml({"k": text})) == {"k": text}
 
 
 @pytest.mark.parametrize(
