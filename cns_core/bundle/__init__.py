@@ -4,16 +4,13 @@
 memory; :mod:`.archive` writes them to a directory or a byte-deterministic zip.
 """
 
-from .cache import BundleCache, bundle_key
 from .generate import RECIPE_FILE, Bundle, generate_bundle
 from .options import BundleOptions, Deployer
 
 __all__ = [
     "RECIPE_FILE",
     "Bundle",
-    "BundleCache",
     "BundleOptions",
     "Deployer",
-    "bundle_key",
     "generate_bundle",
 ]

@@ -16,19 +16,13 @@ from flask import Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from marshmallow import RAISE, Schema, fields, post_load
 
-from cns_core.bundle import (
-    Bundle,
-    BundleCache,
-    BundleOptions,
-    Deployer,
-    bundle_key,
-    generate_bundle,
-)
+from cns_core.bundle import BundleOptions, Deployer, generate_bundle
 from cns_core.errors import UnavailableError
 from cns_core.recipes import RecipeResult
 from cns_core.scheduling import SELECTOR_PATTERN, TOLERATION_PATTERN
 
 from ..bodies import BODY_TYPES, body_format, read_body_document
+from ..cache import CachedBundle, LRUCache, bundle_key
 from ..extensions import ApiBlueprint
 from ..middleware import check_deadline
 from ..schemas import ErrorSchema, RecipeResultSchema
@@ -38,6 +32,9 @@ bp = ApiBlueprint("bundle", __name__, description="Deployment bundle generation.
 
 CACHE_KEY = "cns.bundle_cache"
 ZIP_NAME = "bundles.zip"
+#: Bundles kept per worker: at most this many, and at most this many bytes of zips.
+CACHE_ENTRIES = 128
+CACHE_BYTES = 64 * 1024 * 1024
 _TOLERATION_HELP = (
     "key=value:Effect, key=value, key:Effect, key, or * to tolerate every taint (repeatable)."
 )
@@ -146,7 +143,12 @@ _REQUEST_BODY = {
 
 @bp.record_once
 def _init_cache(setup: BlueprintSetupState) -> None:
-    setup.app.extensions.setdefault(CACHE_KEY, BundleCache())
+    setup.app.extensions.setdefault(
+        CACHE_KEY,
+        LRUCache[CachedBundle](
+            CACHE_ENTRIES, max_weight=CACHE_BYTES, weight=lambda entry: entry.weight
+        ),
+    )
 
 
 @bp.route("/v1/bundle", methods=["POST"])
@@ -171,16 +173,16 @@ def bundle(options: BundleOptions) -> Response:
     key = bundle_key(fmt.value.encode() + b"\0" + request.get_data(cache=True), options)
     built: list[float] = []
 
-    def build() -> Bundle:
+    def build() -> CachedBundle:
         start = perf_counter()
         recipe = RecipeResult.from_dict(read_body_document("a RecipeResult"), source="request body")
         state.settings.allowlists.check(recipe.criteria)
-        result = generate_bundle(recipe, store, options)
+        result = CachedBundle.of(generate_bundle(recipe, store, options))
         check_deadline("building the bundle")
         built.append(perf_counter() - start)
         return result
 
-    result = _cache().get_or_build(key, build)
+    result, _ = _cache().get_or_build(key, build)
     headers = {
         "Content-Disposition": f'attachment; filename="{ZIP_NAME}"',
         "X-Bundle-Files": str(result.file_count),
@@ -199,7 +201,7 @@ def warnings_header(warnings: tuple[str, ...]) -> str:
     return "".join(c if " " <= c <= "~" else "?" for c in text)
 
 
-def _cache() -> BundleCache:
+def _cache() -> LRUCache[CachedBundle]:
     cache = current_app.extensions[CACHE_KEY]
-    assert isinstance(cache, BundleCache)
+    assert isinstance(cache, LRUCache)
     return cache

@@ -1,0 +1,70 @@
+"""The service's one LRU: entry and weight bounds, and bundle cache keys."""
+
+from __future__ import annotations
+
+from cns_core.bundle import BundleOptions, generate_bundle
+from cns_core.criteria import Criteria
+from cns_core.recipes import build_recipe
+from cns_web.cache import CachedBundle, LRUCache, bundle_key
+
+
+def test_hits_and_eviction_by_count():
+    cache: LRUCache[str] = LRUCache(2)
+    built = []
+
+    def build(value):
+        def run():
+            built.append(value)
+            return value
+
+        return run
+
+    assert cache.get_or_build("a", build("A")) == ("A", False)
+    assert cache.get_or_build("a", build("A")) == ("A", True)
+    cache.get_or_build("b", build("B"))
+    cache.get("a")  # a is now the most recently used
+    cache.get_or_build("c", build("C"))
+    assert cache.get("b") is None and cache.get("a") == "A" and len(cache) == 2
+    assert built == ["A", "B", "C"]
+    off: LRUCache[str] = LRUCache(0)
+    off.put("a", "A")
+    assert len(off) == 0
+
+
+def test_eviction_by_weight_and_values_too_heavy_to_keep():
+    cache: LRUCache[bytes] = LRUCache(100, max_weight=10, weight=len)
+    cache.put("a", b"12345")
+    cache.put("b", b"12345")
+    assert cache.weight == 10 and len(cache) == 2
+    cache.put("c", b"123")
+    assert cache.get("a") is None and cache.weight == 8
+    cache.put("b", b"1")  # replacing an entry recounts its weight
+    assert cache.weight == 4
+    cache.put("huge", b"x" * 11)
+    assert cache.get("huge") is None and cache.weight == 4
+
+
+def test_cached_bundle_holds_only_the_zip_and_headers(store):
+    gb200 = build_recipe(
+        Criteria.parse({"service": "eks", "accelerator": "gb200", "intent": "training"}), store
+    )
+    bundle = generate_bundle(gb200, store, BundleOptions.parse(accelerated_node_selector=["a=b"]))
+    entry = CachedBundle.of(bundle)
+    assert entry.zip == bundle.zip and entry.checksum == bundle.checksum
+    assert (entry.file_count, entry.size, entry.warnings) == (
+        bundle.file_count,
+        bundle.size,
+        bundle.warnings,
+    )
+    assert not hasattr(entry, "files")
+    assert len(bundle.zip) < entry.weight < len(bundle.zip) + 2048
+
+
+def test_keys_differ_by_body_and_by_options_but_not_by_spelling():
+    body = b'{"componentRefs": []}'
+    a = bundle_key(body, BundleOptions.parse(sets=["a:b=1"]))
+    assert a == bundle_key(body, BundleOptions.parse(sets=[" a:b=1"]))
+    assert a == bundle_key(body, BundleOptions.parse(sets=["a:b=1"], deployer="HELM"))
+    assert a != bundle_key(body, BundleOptions.parse(sets=["a:b=2"]))
+    assert a != bundle_key(body, BundleOptions.parse(sets=['a:b="1"']))
+    assert a != bundle_key(body + b" ", BundleOptions.parse(sets=["a:b=1"]))
