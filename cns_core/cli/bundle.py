@@ -11,18 +11,25 @@ from ..bundle.archive import write_tree, write_zip
 from ..errors import InvalidRequestError
 from ..io import read_document
 from ..recipes import RecipeResult, load_store
+from .oci import (
+    make_registry_options,
+    output_reference,
+    pull,
+    push_output,
+    refuse_registry_flags,
+    registry_options,
+)
 from .options import data_option, debug_option, kubeconfig_option
 
 DEFAULT_OUTPUT = "./bundle"
 TITLES = {Deployer.HELM: "Helm umbrella chart", Deployer.ARGOCD: "Argo CD applications"}
 
 
-@click.command()
+@click.group(invoke_without_command=True, subcommand_metavar="[pull REFERENCE [-o DIR]]")
 @click.option(
     "-r",
     "--recipe",
     "recipe_source",
-    required=True,
     metavar="FILE|-|URL|cm://NS/NAME",
     help="The recipe (RecipeResult, JSON or YAML) to bundle.",
 )
@@ -31,8 +38,9 @@ TITLES = {Deployer.HELM: "Helm umbrella chart", Deployer.ARGOCD: "Argo CD applic
     "--output",
     default=DEFAULT_OUTPUT,
     show_default=True,
-    metavar="DIR|FILE.zip",
-    help="A directory (new, empty, or a previous bundle) or a .zip file.",
+    metavar="DIR|FILE.zip|oci://HOST/REPO[:TAG]",
+    help="A directory (new, empty, or a previous bundle), a .zip file, or an OCI registry "
+    "(tag default: the cns version).",
 )
 @click.option(
     "-d",
@@ -87,11 +95,19 @@ TITLES = {Deployer.HELM: "Helm umbrella chart", Deployer.ARGOCD: "Argo CD applic
     metavar="NAME[,NAME...]",
     help="Only these components (names or aliases; default: all).",
 )
+@registry_options
+@click.option(
+    "--image-refs",
+    metavar="FILE",
+    help="With -o oci://: write the pushed reference with its digest to FILE.",
+)
 @kubeconfig_option
 @data_option
 @debug_option
+@click.pass_context
 def bundle(
-    recipe_source: str,
+    ctx: click.Context,
+    recipe_source: str | None,
     output: str,
     deployer: str,
     repo: str,
@@ -103,8 +119,12 @@ def bundle(
     bundlers: tuple[str, ...],
     kubeconfig: str | None,
     data_dir: str | None,
+    plain_http: bool,
+    insecure_tls: bool,
+    ca_file: str | None,
+    image_refs: str | None,
 ) -> None:
-    """Generate a deployable bundle from a recipe.
+    """Generate a deployable bundle from a recipe (``cns bundle pull``: fetch a pushed one).
 
     \b
     Examples:
@@ -113,7 +133,14 @@ def bundle(
       cns bundle -r recipe.yaml -o bundle.zip --set gpu-operator:driver.version=580.105.08
       cns bundle -r recipe.yaml -d argocd --repo https://github.com/org/gitops.git
       cns bundle -r recipe.yaml --accelerated-node-toleration nvidia.com/gpu:NoSchedule
+      cns bundle -r recipe.yaml -o oci://ghcr.io/org/cns-bundle:1.0.0
+      cns bundle pull oci://ghcr.io/org/cns-bundle:1.0.0 -o ./bundle
     """
+    if ctx.invoked_subcommand is not None:
+        _refuse_options_before_subcommand(ctx)
+        return
+    if recipe_source is None:
+        raise click.MissingParameter(ctx=ctx, param=_param(ctx, "recipe_source"))
     options = BundleOptions.parse(
         deployer=deployer,
         repo=repo,
@@ -124,11 +151,19 @@ def bundle(
         accelerated_node_toleration=accelerated_node_toleration,
         bundlers=bundlers,
     )
-    destination = _destination(output)
+    reference = output_reference(output)
+    if reference is None:
+        refuse_registry_flags(plain_http, insecure_tls, ca_file, image_refs)
+        destination = _destination(output)
+    else:
+        registry = make_registry_options(plain_http, insecure_tls, ca_file)
     recipe = RecipeResult.from_dict(
         read_document(recipe_source, kubeconfig=kubeconfig), source=recipe_source
     )
     result = generate_bundle(recipe, load_store(data_dir), options)
+    if reference is not None:
+        push_output(result, reference, registry, image_refs, TITLES[result.deployer])
+        return
     if destination.suffix.lower() == ".zip":
         write_zip(result.zip, destination)
     else:
@@ -142,9 +177,30 @@ def _destination(output: str) -> Path:
         raise InvalidRequestError("invalid --output: empty; use -o DIR or -o FILE.zip")
     if "://" in text:
         raise InvalidRequestError(
-            f"invalid --output {text!r}: only a directory or a .zip file is supported"
+            f"invalid --output {text!r}: a directory, a .zip file or oci://HOST/REPO[:TAG]"
         )
     return Path(text)
+
+
+bundle.add_command(pull)
+
+
+def _param(ctx: click.Context, name: str) -> click.Parameter:
+    return next(p for p in ctx.command.params if p.name == name)
+
+
+def _refuse_options_before_subcommand(ctx: click.Context) -> None:
+    """``cns bundle -r x pull ...``: generation options do not apply to a subcommand."""
+    for param in ctx.command.params:
+        if not param.name or param.name == "debug":
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if source is click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError(
+                f"{param.opts[-1]} belongs to 'cns bundle' itself, not to "
+                f"'cns bundle {ctx.invoked_subcommand}'",
+                ctx=ctx,
+            )
 
 
 def _report(result: Bundle, destination: Path) -> None:

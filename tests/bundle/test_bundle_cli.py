@@ -86,7 +86,8 @@ def test_placement_a_chart_cannot_apply_is_warned_on_stderr(tmp_path, recipe_fil
         (["-d", "flux"], 3, "invalid deployer 'flux'"),
         (["--bundlers", "gpu"], 3, "unknown bundler 'gpu'"),
         (["--repo", "nope"], 3, "invalid repo 'nope'"),
-        (["-o", "oci://ghcr.io/x/y"], 3, "only a directory or a .zip file"),
+        (["-o", "oci://ghcr.io/X/y"], 3, "invalid repository format 'X/y'"),
+        (["-o", "s3://bucket/x"], 3, "a directory, a .zip file or oci://"),
     ],
 )
 def test_bad_inputs_exit_codes_and_messages(tmp_path, recipe_file, args, code, message):
