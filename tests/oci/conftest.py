@@ -1,0 +1,260 @@
+"""A real OCI registry (CNCF Distribution, Debian ``docker-registry``) on loopback.
+
+Each registry is started on a free 127.0.0.1 port from a generated config (storage in a
+temp dir), optionally with htpasswd basic auth (bcrypt, ``htpasswd -B``) and TLS (a CA and
+a server certificate made with openssl), and stopped in ``finally``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cns_core.cli import cli
+from cns_core.serialize import dump_yaml
+
+from ..bundle.conftest import gb200, h100, helm, recipe_for  # noqa: F401  (fixtures)
+
+USER, PASSWORD = "alice", "s3cret-pw"
+START_TIMEOUT = 10.0
+
+
+def _tool(name: str) -> str | None:
+    return shutil.which(name) or next(
+        (str(p) for p in (Path("/usr/bin") / name, Path("/usr/sbin") / name) if p.is_file()), None
+    )
+
+
+DOCKER_REGISTRY = _tool("docker-registry")
+HTPASSWD = _tool("htpasswd")
+OPENSSL = _tool("openssl")
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A running registry: ``host`` (127.0.0.1:PORT), its storage, CA and credentials."""
+
+    host: str
+    storage: Path
+    ca_file: Path | None = None
+    auth: bool = False
+
+    def blob_file(self, digest: str) -> Path:
+        """Where the filesystem driver keeps a blob's bytes."""
+        algo, hexa = digest.split(":")
+        return self.storage / "docker/registry/v2/blobs" / algo / hexa[:2] / hexa / "data"
+
+    def ref(self, repo: str, tag: str | None = "1.0.0") -> str:
+        return f"oci://{self.host}/{repo}" + (f":{tag}" if tag else "")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA, and a server certificate for 127.0.0.1/localhost signed by it: (ca, cert, key)."""
+    if OPENSSL is None:
+        pytest.skip("openssl not found (Debian package openssl)")
+    ca, ca_key = directory / "ca.pem", directory / "ca.key"
+    cert, key = directory / "server.pem", directory / "server.key"
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"]
+    commands = [
+        [OPENSSL, "req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-subj", "/CN=cns test CA"],
+        [
+            OPENSSL, "req", "-x509", *ec, "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1",
+            "-CA", ca, "-CAkey", ca_key,
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-addext", "basicConstraints=critical,CA:FALSE",
+        ],
+    ]  # fmt: skip
+    for command in commands:
+        subprocess.run(list(map(str, command)), check=True, capture_output=True, timeout=30)
+    return ca, cert, key
+
+
+@contextmanager
+def run_registry(directory: Path, *, auth: bool = False, tls: bool = False) -> Iterator[Registry]:
+    """Start docker-registry in ``directory``; yield it once it answers /v2/; stop it after."""
+    if DOCKER_REGISTRY is None:
+        pytest.skip("docker-registry not found (Debian package docker-registry)")
+    port = free_port()
+    storage = directory / "storage"
+    storage.mkdir(parents=True)
+    http_config: dict[str, object] = {"addr": f"127.0.0.1:{port}"}
+    config: dict[str, object] = {
+        "version": 0.1,
+        "log": {"level": "error", "accesslog": {"disabled": True}},
+        "storage": {"filesystem": {"rootdirectory": str(storage)}, "delete": {"enabled": True}},
+        "http": http_config,
+    }
+    ca = None
+    if tls:
+        ca, cert, key = make_certificates(directory)
+        http_config["tls"] = {"certificate": str(cert), "key": str(key)}
+    if auth:
+        if HTPASSWD is None:
+            pytest.skip("htpasswd not found (Debian package apache2-utils)")
+        run = subprocess.run(
+            [HTPASSWD, "-Bbn", USER, PASSWORD], check=True, capture_output=True, timeout=30
+        )
+        (directory / "htpasswd").write_bytes(run.stdout)
+        config["auth"] = {"htpasswd": {"realm": "cns-test", "path": str(directory / "htpasswd")}}
+    config_file = directory / "config.yml"
+    config_file.write_text(json.dumps(config))  # JSON is YAML
+    log = directory / "registry.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [DOCKER_REGISTRY, "serve", str(config_file)], stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait_ready(proc, port, tls, log)
+        yield Registry(f"127.0.0.1:{port}", storage, ca, auth)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], port: int, tls: bool, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            if tls:
+                context = ssl.create_default_context()
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                    "127.0.0.1", port, timeout=1, context=context
+                )
+            else:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/v2/")
+            status = conn.getresponse().status
+            conn.close()
+            if status in (200, 401):
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"docker-registry did not start:\n{log.read_text()[-2000:]}")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory) -> Iterator[Registry]:
+    """A plain-HTTP registry without auth."""
+    with run_registry(tmp_path_factory.mktemp("registry")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def auth_registry(tmp_path_factory) -> Iterator[Registry]:
+    """A plain-HTTP registry with htpasswd basic auth (alice / s3cret-pw)."""
+    with run_registry(tmp_path_factory.mktemp("auth-registry"), auth=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def tls_registry(tmp_path_factory) -> Iterator[Registry]:
+    """An HTTPS registry with a certificate from a test CA, and basic auth."""
+    with run_registry(tmp_path_factory.mktemp("tls-registry"), auth=True, tls=True) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def docker_config(tmp_path, monkeypatch) -> Path:
+    """An empty, private Docker config dir (``DOCKER_CONFIG``); HOME moved away too."""
+    home = tmp_path / "home"
+    (home / ".docker").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "HTTPS_PROXY", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return config
+
+
+def write_docker_config(directory: Path, config: dict[str, object]) -> None:
+    (directory / "config.json").write_text(json.dumps(config))
+
+
+def login(directory: Path, host: str, user: str = USER, password: str = PASSWORD) -> None:
+    """What ``docker login host`` leaves in config.json without a credential store."""
+    import base64
+
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    write_docker_config(directory, {"auths": {host: {"auth": token}}})
+
+
+@pytest.fixture
+def recipe_file(tmp_path, gb200) -> Path:  # noqa: F811  (the fixture imported above)
+    path = tmp_path / "recipe.yaml"
+    path.write_text(dump_yaml(gb200.to_dict()))
+    return path
+
+
+def cns(*args: object) -> Result:
+    """Run the CLI in-process; stdout and stderr kept apart."""
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` by relative path."""
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def path_with(directory: Path) -> str:
+    return f"{directory}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+HELPER = """#!{python}
+import json, sys
+store = {store!r}
+if sys.argv[1:] != ["get"]:
+    sys.exit(2)
+server = sys.stdin.read().strip()
+with open({log!r}, "a") as log:
+    log.write(server + "\\n")
+if server not in store:
+    print("credentials not found in native keychain")
+    sys.exit(1)
+user, secret = store[server]
+print(json.dumps({{"ServerURL": server, "Username": user, "Secret": secret}}))
+"""
+
+
+def credential_helper(bin_dir: Path, name: str, store: dict[str, tuple[str, str]]) -> Path:
+    """A ``docker-credential-<name>`` on ``bin_dir`` answering ``get`` from ``store``; its log."""
+    import sys
+
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    log = bin_dir / f"{name}.log"
+    script = bin_dir / f"docker-credential-{name}"
+    script.write_text(HELPER.format(python=sys.executable, store=store, log=str(log)))
+    script.chmod(0o755)
+    return log
