@@ -45,7 +45,14 @@ def test_same_files_same_bytes_and_digest_whatever_the_insertion_order(files):
 def test_manifest_is_upstreams_artifact_layout(files):
     artifact = pack_bundle(files, version="1.2.3")
     manifest = json.loads(artifact.manifest)
-    assert list(manifest) == ["schemaVersion", "mediaType", "artifactType", "config", "layers", "annotations"]
+    assert list(manifest) == [
+        "schemaVersion",
+        "mediaType",
+        "artifactType",
+        "config",
+        "layers",
+        "annotations",
+    ]
     assert manifest["schemaVersion"] == 2
     assert manifest["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
     assert manifest["artifactType"] == ARTIFACT_TYPE == "application/vnd.nvidia.cns.artifact"
@@ -119,8 +126,14 @@ def test_an_unpacked_tar_that_does_not_match_its_annotation_is_refused(files):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda f: f.update({"values.yaml": b"tampered: true\n"}), "values.yaml does not match its sha256"),
-        (lambda f: f.update({"extra.yaml": b"a: 1\n"}), "extra.yaml is not listed in checksums.txt"),
+        (
+            lambda f: f.update({"values.yaml": b"tampered: true\n"}),
+            "values.yaml does not match its sha256",
+        ),
+        (
+            lambda f: f.update({"extra.yaml": b"a: 1\n"}),
+            "extra.yaml is not listed in checksums.txt",
+        ),
         (lambda f: f.pop("Chart.yaml"), "Chart.yaml is listed in checksums.txt but missing"),
         (lambda f: f.pop("checksums.txt"), "has no checksums.txt"),
         (lambda f: f.update({"checksums.txt": b"nonsense\n"}), "checksums.txt line 1 is malformed"),
@@ -162,7 +175,13 @@ def test_unsafe_members_are_refused(member, message):
             {
                 "mediaType": "application/vnd.oci.image.manifest.v1+json",
                 "artifactType": ARTIFACT_TYPE,
-                "layers": [{"mediaType": LAYER_MEDIA_TYPE, "digest": sha256_digest(blob), "size": len(blob)}],
+                "layers": [
+                    {
+                        "mediaType": LAYER_MEDIA_TYPE,
+                        "digest": sha256_digest(blob),
+                        "size": len(blob),
+                    }
+                ],
             }
         ).encode(),
         "x",
@@ -176,10 +195,19 @@ def test_unsafe_members_are_refused(member, message):
     [
         (b"not json", "the manifest is not JSON"),
         ({"mediaType": "application/vnd.oci.image.index.v1+json"}, "not an OCI image manifest"),
-        ({"config": {"mediaType": "application/vnd.cncf.helm.config.v1+json"}}, "is not a cns bundle: its artifact type is 'application/vnd.cncf.helm.config.v1+json'"),
+        (
+            {"config": {"mediaType": "application/vnd.cncf.helm.config.v1+json"}},
+            "is not a cns bundle: its artifact type is 'application/vnd.cncf.helm.config.v1+json'",
+        ),
         ({"artifactType": ARTIFACT_TYPE, "layers": []}, "expected exactly one layer, found 0"),
         ({"artifactType": ARTIFACT_TYPE, "layers": [{"mediaType": "x"}]}, "layer media type 'x'"),
-        ({"artifactType": ARTIFACT_TYPE, "layers": [{"mediaType": LAYER_MEDIA_TYPE, "digest": "md5:1", "size": 1}]}, "is not a sha256 digest"),
+        (
+            {
+                "artifactType": ARTIFACT_TYPE,
+                "layers": [{"mediaType": LAYER_MEDIA_TYPE, "digest": "md5:1", "size": 1}],
+            },
+            "is not a sha256 digest",
+        ),
     ],
 )
 def test_manifests_that_are_not_cns_bundles_are_refused(manifest, message):

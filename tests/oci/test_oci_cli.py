@@ -21,7 +21,9 @@ def test_bundle_without_a_recipe_is_still_a_usage_error():
 def test_generation_options_before_pull_are_a_usage_error(tmp_path):
     result = cns("bundle", "-r", "x.yaml", "pull", "oci://h.io/a")
     assert result.exit_code == 2
-    assert "-r belongs to 'cns bundle' itself, not to 'cns bundle pull'" in result.stderr.replace("--recipe", "-r")
+    assert "-r belongs to 'cns bundle' itself, not to 'cns bundle pull'" in result.stderr.replace(
+        "--recipe", "-r"
+    )
 
 
 def test_pull_needs_a_reference():

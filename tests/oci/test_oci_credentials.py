@@ -117,7 +117,10 @@ def test_identity_tokens_are_reported_and_skipped(tmp_path, docker_config, monke
         ("{not json", "is not valid JSON"),
         ("[]", "is not a JSON object"),
         (json.dumps({"auths": {HOST: {"auth": "%%%"}}}), "is not base64 'user:password'"),
-        (json.dumps({"auths": {HOST: {"auth": base64.b64encode(b"nocolon").decode()}}}), "has no ':'"),
+        (
+            json.dumps({"auths": {HOST: {"auth": base64.b64encode(b"nocolon").decode()}}}),
+            "has no ':'",
+        ),
     ],
 )
 def test_broken_configs_are_errors(docker_config, content, message):

@@ -49,7 +49,9 @@ def _received(rendered: str) -> dict[str, dict]:
 def test_umbrella_chart_pushed_pulled_and_templated_from_the_registry(
     helm, tmp_path, registry, store, gb200, recipe_file
 ):
-    bundle = generate_bundle(gb200, store, BundleOptions.parse(sets=["gpu-operator:driver.version=580.105.08"]))
+    bundle = generate_bundle(
+        gb200, store, BundleOptions.parse(sets=["gpu-operator:driver.version=580.105.08"])
+    )
     chart_dir = tmp_path / "bundle"
     write_tree(bundle.files, chart_dir)
     add_stub_subcharts(chart_dir)  # what `helm dependency update` downloads
@@ -59,34 +61,54 @@ def test_umbrella_chart_pushed_pulled_and_templated_from_the_registry(
     home = tmp_path / "helm-home"
 
     # the cns artifact and the chart side by side in one registry
-    artifact = cns("bundle", "-r", recipe_file, "-o", f"oci://{registry.host}/cns/bundle:{version}", "--plain-http")
+    artifact = cns(
+        "bundle",
+        "-r",
+        recipe_file,
+        "-o",
+        f"oci://{registry.host}/cns/bundle:{version}",
+        "--plain-http",
+    )
     assert artifact.exit_code == 0, artifact.output
 
     _helm(helm, home, "package", str(chart_dir), "-d", str(tmp_path / "pkg"))
     package = tmp_path / "pkg" / f"{name}-{version}.tgz"
     assert package.is_file()
-    pushed = _helm(helm, home, "push", str(package), f"oci://{registry.host}/cns/charts", "--plain-http")
+    pushed = _helm(
+        helm, home, "push", str(package), f"oci://{registry.host}/cns/charts", "--plain-http"
+    )
     assert f"{registry.host}/cns/charts/{name}:{version}" in pushed.stdout + pushed.stderr
 
     (tmp_path / "pulled").mkdir()
-    _helm(helm, home, "pull", f"oci://{registry.host}/cns/charts/{name}", "--version", version,
-          "--plain-http", "-d", str(tmp_path / "pulled"))  # fmt: skip
+    pull = ["pull", f"oci://{registry.host}/cns/charts/{name}", "--version", version]
+    _helm(helm, home, *pull, "--plain-http", "-d", str(tmp_path / "pulled"))
     pulled = tmp_path / "pulled" / f"{name}-{version}.tgz"
     assert pulled.is_file()
 
-    from_file = _received(_helm(helm, home, "template", "cns-stack", str(pulled), "-n", "cns-stack").stdout)
-    # what `helm install cns-stack oci://HOST/cns/charts/NAME --version X` renders
-    from_registry = _received(
-        _helm(helm, home, "template", "cns-stack", f"oci://{registry.host}/cns/charts/{name}",
-              "--version", version, "--plain-http", "-n", "cns-stack").stdout  # fmt: skip
+    from_file = _received(
+        _helm(helm, home, "template", "cns-stack", str(pulled), "-n", "cns-stack").stdout
     )
+    # what `helm install cns-stack oci://HOST/cns/charts/NAME --version X` renders
+    chart_ref = f"oci://{registry.host}/cns/charts/{name}"
+    render = ["template", "cns-stack", chart_ref, "--version", version, "--plain-http"]
+    from_registry = _received(_helm(helm, home, *render, "-n", "cns-stack").stdout)
     assert from_file == from_registry
     assert set(from_file) - {"@names"} == set(gb200.deployment_order)
     assert from_file["gpu-operator"]["driver"]["version"] == "580.105.08"
     assert ("ConfigMap", "dcgm-exporter") in from_file["@names"]  # the bundle's own templates
 
     # the chart is not a cns bundle: cns bundle pull says so and points at helm
-    wrong = cns("bundle", "pull", f"oci://{registry.host}/cns/charts/{name}:{version}", "--plain-http", "-o", tmp_path / "x")
+    wrong = cns(
+        "bundle",
+        "pull",
+        f"oci://{registry.host}/cns/charts/{name}:{version}",
+        "--plain-http",
+        "-o",
+        tmp_path / "x",
+    )
     assert wrong.exit_code == 3
-    assert "is not a cns bundle: its artifact type is 'application/vnd.cncf.helm.config.v1+json'" in wrong.stderr
+    assert (
+        "is not a cns bundle: its artifact type is 'application/vnd.cncf.helm.config.v1+json'"
+        in wrong.stderr
+    )
     assert "helm pull" in wrong.stderr

@@ -19,7 +19,10 @@ DIGEST = "sha256:" + "ab" * 32
         ("oci://docker.io/b", OCIReference("docker.io", "library/b", "9.9.9")),
         ("oci://localhost/b", OCIReference("localhost", "b", "9.9.9")),
         ("oci://localhost:5000/a/b/c:v2", OCIReference("localhost:5000", "a/b/c", "v2")),
-        ("oci://127.0.0.1:5000/cns/bundle:1.0.0", OCIReference("127.0.0.1:5000", "cns/bundle", "1.0.0")),
+        (
+            "oci://127.0.0.1:5000/cns/bundle:1.0.0",
+            OCIReference("127.0.0.1:5000", "cns/bundle", "1.0.0"),
+        ),
         ("oci://ghcr.io/my.org/x__y/a--b", OCIReference("ghcr.io", "my.org/x__y/a--b", "9.9.9")),
         ("OCI://Registry.Example.com/a", OCIReference("Registry.Example.com", "a", "9.9.9")),
         (f"oci://ghcr.io/a@{DIGEST}", OCIReference("ghcr.io", "a", None, DIGEST)),

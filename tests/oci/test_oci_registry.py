@@ -12,7 +12,17 @@ from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.oci import pack_bundle, parse_reference, push_bundle
 from cns_core.oci.client import RegistryOptions
 
-from .conftest import PASSWORD, USER, cns, credential_helper, free_port, login, path_with, tree, write_docker_config
+from .conftest import (
+    PASSWORD,
+    USER,
+    cns,
+    credential_helper,
+    free_port,
+    login,
+    path_with,
+    tree,
+    write_docker_config,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
 
@@ -26,12 +36,16 @@ def _manifest(registry, repo: str, tag: str) -> tuple[bytes, str]:
         return response.read(), response.headers["Docker-Content-Digest"]
 
 
-def test_push_then_pull_gives_the_same_files_byte_for_byte(tmp_path, registry, recipe_file, gb200, store):
+def test_push_then_pull_gives_the_same_files_byte_for_byte(
+    tmp_path, registry, recipe_file, gb200, store
+):
     ref = registry.ref("cns/bundle", "1.0.0")
     refs = tmp_path / "refs.txt"
     pushed = cns("bundle", "-r", recipe_file, "-o", ref, "--plain-http", "--image-refs", refs)
     assert pushed.exit_code == 0, pushed.output
-    expected = pack_bundle(generate_bundle(gb200, store, BundleOptions.parse()).files, version=__version__)
+    expected = pack_bundle(
+        generate_bundle(gb200, store, BundleOptions.parse()).files, version=__version__
+    )
     assert f"Helm umbrella chart pushed to {ref}" in pushed.stdout
     assert f"digest: {expected.digest}" in pushed.stdout
     assert refs.read_text() == f"{registry.host}/cns/bundle:1.0.0@{expected.digest}\n"
@@ -52,14 +66,29 @@ def test_push_then_pull_gives_the_same_files_byte_for_byte(tmp_path, registry, r
 def test_same_bundle_same_digest_every_push_and_every_tag(registry, recipe_file):
     digests = []
     for tag in ("a", "a", "b"):
-        result = cns("bundle", "-r", recipe_file, "-o", registry.ref("cns/twice", tag), "--plain-http")
+        result = cns(
+            "bundle", "-r", recipe_file, "-o", registry.ref("cns/twice", tag), "--plain-http"
+        )
         assert result.exit_code == 0, result.output
         digests.append(_manifest(registry, "cns/twice", tag)[1])
     assert len(set(digests)) == 1
 
 
-def test_default_tag_is_the_cns_version_and_pull_by_digest_to_a_zip(tmp_path, registry, recipe_file):
-    result = cns("bundle", "-r", recipe_file, "-o", registry.ref("cns/default", None), "--plain-http", "-d", "argocd", "--repo", "https://github.com/a/b.git")
+def test_default_tag_is_the_cns_version_and_pull_by_digest_to_a_zip(
+    tmp_path, registry, recipe_file
+):
+    result = cns(
+        "bundle",
+        "-r",
+        recipe_file,
+        "-o",
+        registry.ref("cns/default", None),
+        "--plain-http",
+        "-d",
+        "argocd",
+        "--repo",
+        "https://github.com/a/b.git",
+    )
     assert result.exit_code == 0, result.output
     raw, digest = _manifest(registry, "cns/default", __version__)
     assert json.loads(raw)["annotations"]["org.opencontainers.image.version"] == __version__
@@ -69,12 +98,16 @@ def test_default_tag_is_the_cns_version_and_pull_by_digest_to_a_zip(tmp_path, re
     assert pulled.exit_code == 0, pulled.output
     assert "app-of-apps.yaml" in pulled.stdout
     assert (tmp_path / "b.zip").read_bytes()[:2] == b"PK"
-    again = cns("bundle", "pull", registry.ref("cns/default", None), "--plain-http", "-o", tmp_path / "d")
+    again = cns(
+        "bundle", "pull", registry.ref("cns/default", None), "--plain-http", "-o", tmp_path / "d"
+    )
     assert again.exit_code == 0, again.output
     assert (tmp_path / "d" / "app-of-apps.yaml").is_file()
 
 
-def test_a_tampered_layer_is_refused_naming_it_and_nothing_is_written(tmp_path, registry, recipe_file):
+def test_a_tampered_layer_is_refused_naming_it_and_nothing_is_written(
+    tmp_path, registry, recipe_file
+):
     ref = registry.ref("cns/tampered")
     assert cns("bundle", "-r", recipe_file, "-o", ref, "--plain-http").exit_code == 0
     layer = json.loads(_manifest(registry, "cns/tampered", "1.0.0")[0])["layers"][0]["digest"]
@@ -89,7 +122,9 @@ def test_a_tampered_layer_is_refused_naming_it_and_nothing_is_written(tmp_path, 
     assert not (tmp_path / "out").exists()
 
 
-def test_a_file_that_does_not_match_checksums_txt_is_refused_naming_it(tmp_path, registry, gb200, store):
+def test_a_file_that_does_not_match_checksums_txt_is_refused_naming_it(
+    tmp_path, registry, gb200, store
+):
     files = dict(generate_bundle(gb200, store, BundleOptions.parse()).files)
     files["values.yaml"] += b"# edited after checksums.txt was written\n"
     ref = parse_reference(registry.ref("cns/badsum"), default="x")
@@ -113,14 +148,26 @@ def test_a_wrong_digest_in_the_reference_is_refused(tmp_path, registry, recipe_f
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["oci://{host}/cns/none:1.0.0", "--plain-http"], 4, "oci://{host}/cns/none:1.0.0 not found on {host}"),
-        (["oci://{host}/cns/bundle:1.0.0"], 4, "registry {host} does not speak TLS on this port: use --plain-http"),
+        (
+            ["oci://{host}/cns/none:1.0.0", "--plain-http"],
+            4,
+            "oci://{host}/cns/none:1.0.0 not found on {host}",
+        ),
+        (
+            ["oci://{host}/cns/bundle:1.0.0"],
+            4,
+            "registry {host} does not speak TLS on this port: use --plain-http",
+        ),
         (["oci://{host}/Cns/x", "--plain-http"], 3, "invalid repository format 'Cns/x'"),
         (["oci://{host}/cns/x:bad+tag", "--plain-http"], 3, "invalid tag format 'bad+tag'"),
         (["oci://bad_host:5000/x"], 3, "invalid registry host format 'bad_host:5000'"),
         (["{host}/cns/x"], 3, "must start with oci://"),
         (["oci://{host}/cns/x", "-o", "oci://{host}/y"], 3, "pull writes a directory or a .zip"),
-        (["oci://{host}/cns/x", "--ca-file", "/nonexistent/ca.pem"], 4, "--ca-file /nonexistent/ca.pem: no such file"),
+        (
+            ["oci://{host}/cns/x", "--ca-file", "/nonexistent/ca.pem"],
+            4,
+            "--ca-file /nonexistent/ca.pem: no such file",
+        ),
     ],
 )
 def test_pull_errors_are_one_line_with_their_exit_code(tmp_path, registry, args, code, message):
@@ -140,7 +187,10 @@ def test_unreachable_registry_is_exit_4_at_once(tmp_path, recipe_file):
     assert f"cannot reach registry {host}: Connection refused" in push.stderr
     pull = cns("bundle", "pull", f"oci://{host}/cns/x:1", "-o", tmp_path / "o")
     assert pull.exit_code == 4
-    assert f"cannot reach registry {host}: Connection refused (--plain-http for a registry without TLS)" in pull.stderr
+    assert (
+        f"cannot reach registry {host}: Connection refused (--plain-http for a registry without TLS)"
+        in pull.stderr
+    )
 
 
 @pytest.mark.parametrize(
@@ -149,7 +199,10 @@ def test_unreachable_registry_is_exit_4_at_once(tmp_path, recipe_file):
         ("oci://ghcr.io/Org/x", "invalid repository format 'Org/x'"),
         ("oci://ghcr.io/org/x:", "invalid tag format ''"),
         ("oci://ghcr.io:99999/org/x", "invalid registry host format 'ghcr.io:99999'"),
-        (f"oci://ghcr.io/org/x@sha256:{'a' * 64}", "push to a tag (oci://HOST/REPO:TAG), not a digest"),
+        (
+            f"oci://ghcr.io/org/x@sha256:{'a' * 64}",
+            "push to a tag (oci://HOST/REPO:TAG), not a digest",
+        ),
     ],
 )
 def test_bad_output_references_fail_before_anything_is_generated(tmp_path, output, message):
@@ -160,7 +213,16 @@ def test_bad_output_references_fail_before_anything_is_generated(tmp_path, outpu
 
 
 def test_registry_flags_need_a_registry_output(tmp_path, recipe_file):
-    result = cns("bundle", "-r", recipe_file, "-o", tmp_path / "d", "--plain-http", "--image-refs", tmp_path / "r")
+    result = cns(
+        "bundle",
+        "-r",
+        recipe_file,
+        "-o",
+        tmp_path / "d",
+        "--plain-http",
+        "--image-refs",
+        tmp_path / "r",
+    )
     assert result.exit_code == 3
     assert "--plain-http, --image-refs: only with -o oci://" in result.stderr
     assert not (tmp_path / "d").exists()
@@ -172,11 +234,15 @@ def test_registry_flags_need_a_registry_output(tmp_path, recipe_file):
 def test_auth_required_without_credentials(auth_registry, recipe_file):
     result = cns("bundle", "-r", recipe_file, "-o", auth_registry.ref("cns/a"), "--plain-http")
     assert result.exit_code == 1, result.output
-    assert f"registry {auth_registry.host} requires authentication (401 Unauthorized" in result.stderr
+    assert (
+        f"registry {auth_registry.host} requires authentication (401 Unauthorized" in result.stderr
+    )
     assert f"docker login {auth_registry.host}" in result.stderr
 
 
-def test_wrong_password_is_refused_naming_the_user_and_the_source(auth_registry, recipe_file, docker_config, tmp_path):
+def test_wrong_password_is_refused_naming_the_user_and_the_source(
+    auth_registry, recipe_file, docker_config, tmp_path
+):
     login(docker_config, auth_registry.host, password="Wr0ng-Pa55")
     push = cns("bundle", "-r", recipe_file, "-o", auth_registry.ref("cns/a"), "--plain-http")
     assert push.exit_code == 1, push.output
@@ -187,7 +253,9 @@ def test_wrong_password_is_refused_naming_the_user_and_the_source(auth_registry,
     assert pull.exit_code == 1 and "refused the credentials" in pull.stderr
 
 
-def test_docker_login_credentials_push_and_pull(tmp_path, auth_registry, recipe_file, docker_config):
+def test_docker_login_credentials_push_and_pull(
+    tmp_path, auth_registry, recipe_file, docker_config
+):
     login(docker_config, auth_registry.host)
     ref = auth_registry.ref("cns/auth")
     assert cns("bundle", "-r", recipe_file, "-o", ref, "--plain-http").exit_code == 0
@@ -197,10 +265,16 @@ def test_docker_login_credentials_push_and_pull(tmp_path, auth_registry, recipe_
 
 
 @pytest.mark.parametrize("how", ["credsStore", "credHelpers"])
-def test_credential_helpers_push_and_pull(tmp_path, auth_registry, recipe_file, docker_config, monkeypatch, how):
+def test_credential_helpers_push_and_pull(
+    tmp_path, auth_registry, recipe_file, docker_config, monkeypatch, how
+):
     log = credential_helper(tmp_path / "bin", "cnstest", {auth_registry.host: (USER, PASSWORD)})
     monkeypatch.setenv("PATH", path_with(tmp_path / "bin"))
-    config = {"credsStore": "cnstest"} if how == "credsStore" else {"credHelpers": {auth_registry.host: "cnstest"}}
+    config = (
+        {"credsStore": "cnstest"}
+        if how == "credsStore"
+        else {"credHelpers": {auth_registry.host: "cnstest"}}
+    )
     write_docker_config(docker_config, config)
     ref = auth_registry.ref(f"cns/{how.lower()}")
     push = cns("bundle", "-r", recipe_file, "-o", ref, "--plain-http")
@@ -213,12 +287,16 @@ def test_credential_helpers_push_and_pull(tmp_path, auth_registry, recipe_file, 
 # --- TLS ----------------------------------------------------------------------------------
 
 
-def test_tls_with_a_private_ca_needs_the_ca_or_insecure_tls(tmp_path, tls_registry, recipe_file, docker_config, monkeypatch):
+def test_tls_with_a_private_ca_needs_the_ca_or_insecure_tls(
+    tmp_path, tls_registry, recipe_file, docker_config, monkeypatch
+):
     login(docker_config, tls_registry.host)
     ref = tls_registry.ref("cns/tls")
     untrusted = cns("bundle", "-r", recipe_file, "-o", ref)
     assert untrusted.exit_code == 4, untrusted.output
-    assert f"TLS error talking to {tls_registry.host}: certificate verify failed" in untrusted.stderr
+    assert (
+        f"TLS error talking to {tls_registry.host}: certificate verify failed" in untrusted.stderr
+    )
     assert "--ca-file FILE" in untrusted.stderr and "--insecure-tls" in untrusted.stderr
 
     assert cns("bundle", "-r", recipe_file, "-o", ref, "--insecure-tls").exit_code == 0
