@@ -89,8 +89,13 @@ def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
 
 
 @contextmanager
-def run_registry(directory: Path, *, auth: bool = False, tls: bool = False) -> Iterator[Registry]:
-    """Start docker-registry in ``directory``; yield it once it answers /v2/; stop it after."""
+def run_registry(
+    directory: Path, *, auth: bool = False, tls: bool = False, token: TokenServer | None = None
+) -> Iterator[Registry]:
+    """Start docker-registry in ``directory``; yield it once it answers /v2/; stop it after.
+
+    ``auth``: htpasswd basic auth; ``token``: bearer tokens from that token server.
+    """
     if DOCKER_REGISTRY is None:
         pytest.skip("docker-registry not found (Debian package docker-registry)")
     port = free_port()
@@ -115,6 +120,15 @@ def run_registry(directory: Path, *, auth: bool = False, tls: bool = False) -> I
         )
         (directory / "htpasswd").write_bytes(run.stdout)
         config["auth"] = {"htpasswd": {"realm": "cns-test", "path": str(directory / "htpasswd")}}
+    if token is not None:
+        config["auth"] = {
+            "token": {
+                "realm": token.realm,
+                "service": TOKEN_SERVICE,
+                "issuer": TOKEN_ISSUER,
+                "rootcertbundle": str(token.certificate),
+            }
+        }
     config_file = directory / "config.yml"
     config_file.write_text(json.dumps(config))  # JSON is YAML
     log = directory / "registry.log"
@@ -124,7 +138,7 @@ def run_registry(directory: Path, *, auth: bool = False, tls: bool = False) -> I
         )
     try:
         _wait_ready(proc, port, tls, log)
-        yield Registry(f"127.0.0.1:{port}", storage, ca, auth)
+        yield Registry(f"127.0.0.1:{port}", storage, ca, auth or token is not None)
     finally:
         proc.terminate()
         try:
@@ -157,6 +171,113 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, tls: bool, log: Path) 
         if proc.poll() is not None or time.monotonic() > deadline:
             pytest.fail(f"docker-registry did not start:\n{log.read_text()[-2000:]}")
         time.sleep(0.05)
+
+
+TOKEN_SERVICE, TOKEN_ISSUER = "cns-test-registry", "cns-test-issuer"
+
+
+@dataclass
+class TokenServer:
+    """A Docker token server (the distribution token auth spec): Basic in, RS256 JWT out.
+
+    It grants what the scope asks for to alice with the right password, nothing to an
+    anonymous caller, and answers 401 to a wrong password. ``requests`` counts the calls.
+    """
+
+    realm: str
+    certificate: Path
+    requests: list[str]
+
+
+def _b64url(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@contextmanager
+def run_token_server(directory: Path) -> Iterator[TokenServer]:
+    """Serve /token on a free port in a thread; the signing certificate for the registry."""
+    import base64
+    import threading
+    import urllib.parse
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    if OPENSSL is None:
+        pytest.skip("openssl not found (Debian package openssl)")
+    key, cert = directory / "token.key", directory / "token.pem"
+    subprocess.run(
+        [OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=cns token signer"],
+        check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+    der = subprocess.run(
+        [OPENSSL, "x509", "-in", str(cert), "-outform", "DER"],
+        check=True, capture_output=True, timeout=30,
+    ).stdout  # fmt: skip
+    calls: list[str] = []
+    good = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+
+    def sign(access: list[dict[str, object]]) -> str:
+        now = int(time.time())
+        header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der).decode()]}
+        claims = {
+            "iss": TOKEN_ISSUER, "sub": USER, "aud": TOKEN_SERVICE, "iat": now,
+            "nbf": now - 10, "exp": now + 300, "jti": f"cns-{now}-{len(calls)}",
+            "access": access,
+        }  # fmt: skip
+        signing_input = (
+            f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
+        )
+        signature = subprocess.run(
+            [OPENSSL, "dgst", "-sha256", "-sign", str(key)],
+            input=signing_input.encode(), check=True, capture_output=True, timeout=30,
+        ).stdout  # fmt: skip
+        return f"{signing_input}.{_b64url(signature)}"
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            given = self.headers.get("Authorization")
+            calls.append(
+                f"{'anonymous' if given is None else 'basic'} {query.get('scope', [''])[0]}"
+            )
+            if given is not None and given != good:
+                self.send_response(401)
+                self.end_headers()
+                return
+            access = []
+            if given is not None:
+                for scope in query.get("scope", []):
+                    kind, name, actions = scope.split(":")
+                    access.append({"type": kind, "name": name, "actions": actions.split(",")})
+            body = json.dumps({"token": sign(access), "expires_in": 300}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield TokenServer(f"http://127.0.0.1:{server.server_address[1]}/token", cert, calls)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def token_registry(tmp_path_factory) -> Iterator[tuple[Registry, TokenServer]]:
+    """A plain-HTTP registry with bearer-token auth, and its token server."""
+    directory = tmp_path_factory.mktemp("token-registry")
+    with run_token_server(directory) as token, run_registry(directory, token=token) as running:
+        yield running, token
 
 
 @pytest.fixture(scope="module")

@@ -310,3 +310,34 @@ def test_tls_with_a_private_ca_needs_the_ca_or_insecure_tls(
     plain = cns("bundle", "pull", ref, "--plain-http", "-o", tmp_path / "p")
     assert plain.exit_code == 4
     assert f"registry {tls_registry.host} serves HTTPS only: drop --plain-http" in plain.stderr
+
+
+# --- bearer tokens (the registry's token auth, a token server in the test) ------------------
+
+
+def test_bearer_token_registry_push_and_pull(tmp_path, token_registry, recipe_file, docker_config):
+    registry, token = token_registry
+    ref = registry.ref("cns/bearer")
+    anonymous = cns("bundle", "-r", recipe_file, "-o", ref, "--plain-http")
+    assert anonymous.exit_code == 1, anonymous.output
+    assert f"registry {registry.host} requires authentication" in anonymous.stderr
+    assert token.requests[-1].startswith("anonymous repository:cns/bearer:")
+
+    login(docker_config, registry.host, password="Wr0ng-Pa55")
+    wrong = cns("bundle", "-r", recipe_file, "-o", ref, "--plain-http")
+    assert wrong.exit_code == 1
+    assert f"refused the credentials of '{USER}'" in wrong.stderr
+
+    login(docker_config, registry.host)
+    token.requests.clear()
+    push = cns("bundle", "-r", recipe_file, "-o", ref, "--plain-http")
+    assert push.exit_code == 0, push.output
+    assert "basic repository:cns/bearer:pull,push" in token.requests, token.requests
+    pull = cns("bundle", "pull", ref, "--plain-http", "-o", tmp_path / "o")
+    assert pull.exit_code == 0, pull.output
+    assert tree(tmp_path / "o") == tree_of_local(tmp_path, recipe_file)
+
+
+def tree_of_local(tmp_path, recipe_file):
+    assert cns("bundle", "-r", recipe_file, "-o", tmp_path / "local").exit_code == 0
+    return tree(tmp_path / "local")
