@@ -31,7 +31,7 @@ TITLES = {Deployer.HELM: "Helm umbrella chart", Deployer.ARGOCD: "Argo CD applic
     "--recipe",
     "recipe_source",
     metavar="FILE|-|URL|cm://NS/NAME",
-    help="The recipe (RecipeResult, JSON or YAML) to bundle.",
+    help="The recipe (RecipeResult, JSON or YAML) to bundle (required).",
 )
 @click.option(
     "-o",
@@ -124,7 +124,7 @@ def bundle(
     ca_file: str | None,
     image_refs: str | None,
 ) -> None:
-    """Generate a deployable bundle from a recipe (``cns bundle pull``: fetch a pushed one).
+    """Generate a deployable bundle from a recipe; 'cns bundle pull' fetches a pushed one.
 
     \b
     Examples:

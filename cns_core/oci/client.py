@@ -297,7 +297,12 @@ class RegistryClient:
         """A blob's bytes, read up to its declared size (one byte more is an error)."""
         with self._registry.get_blob(self._container, descriptor.digest, stream=True) as response:
             return _read_capped(
-                response, descriptor.size, f"layer {descriptor.digest}", self.ref.uri
+                response,
+                descriptor.size,
+                f"layer {descriptor.digest}",
+                self.ref.uri,
+                f"layer {descriptor.digest} is larger than the {descriptor.size} bytes "
+                "its descriptor names: the layer was altered or corrupted",
             )
 
     def _expect_success(self, response: requests.Response, what: str) -> None:
@@ -319,13 +324,18 @@ def _container(ref: OCIReference) -> oras.container.Container:
     return container
 
 
-def _read_capped(response: requests.Response, limit: int, what: str, where: str) -> bytes:
+def _read_capped(
+    response: requests.Response, limit: int, what: str, where: str, too_big: str = ""
+) -> bytes:
+    """The body, refused past ``limit`` bytes (``too_big``: the message then)."""
     chunks, total = [], 0
     try:
         for chunk in response.iter_content(chunk_size=65536):
             total += len(chunk)
             if total > limit:
-                raise VerificationError(f"{where}: {what} is larger than {limit} bytes")
+                raise VerificationError(
+                    f"{where}: {too_big or f'the {what} is larger than {limit} bytes'}"
+                )
             chunks.append(chunk)
     except requests.exceptions.RequestException as exc:
         raise UnavailableError(f"{where}: reading the {what} failed: {_reason(exc)}") from None

@@ -122,6 +122,18 @@ def test_a_tampered_layer_is_refused_naming_it_and_nothing_is_written(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_longer_layer_is_refused_before_it_is_read_whole(tmp_path, registry, recipe_file):
+    ref = registry.ref("cns/longer")
+    assert cns("bundle", "-r", recipe_file, "-o", ref, "--plain-http").exit_code == 0
+    layer = json.loads(_manifest(registry, "cns/longer", "1.0.0")[0])["layers"][0]
+    blob = registry.blob_file(layer["digest"])
+    blob.write_bytes(blob.read_bytes() + b"appended")
+    result = cns("bundle", "pull", ref, "--plain-http", "-o", tmp_path / "out")
+    assert result.exit_code == 3, result.output
+    assert f"layer {layer['digest']} is larger than the {layer['size']} bytes" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_file_that_does_not_match_checksums_txt_is_refused_naming_it(
     tmp_path, registry, gb200, store
 ):
