@@ -101,8 +101,8 @@ def push_output(
     click.echo(f"{title} pushed to {ref.uri} ({result.file_count} files, {result.size:,} bytes)")
     click.echo(f"  digest: {pushed.digest}")
     click.echo(f"  reference: {pushed}")
-    for note in result.notes:
-        click.echo(f"warning: {note}", err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     flags = "".join(
         f" {flag}"
         for flag, on in (

@@ -12,7 +12,7 @@ Upstream (oras-go: a file store with ``TarReproducible``, ``PackManifest`` versi
   with ``created`` fixed at the epoch.
 
 The tar is sorted, with fixed mtimes (0), owners (0/0, no names) and modes (0644 files,
-0755 directories), gzip header mtime 0: the same files give the same layer and manifest
+0755 scripts and directories, as ``-o DIR`` writes them), gzip header mtime 0: the same files give the same layer and manifest
 digest every time. The manifest JSON is written here (compact, fixed key order) rather
 than by oras-py, whose ``push`` re-serialises it and has no artifactType, empty config or
 reproducible layer.
@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..bundle.archive import CHECKSUMS_FILE, DIR_MODE, FILE_MODE
+from ..bundle.archive import CHECKSUMS_FILE, DIR_MODE, file_mode
 from ..errors import InvalidRequestError
 
 ARTIFACT_TYPE = "application/vnd.nvidia.cns.artifact"
@@ -165,7 +165,7 @@ def bundle_tar(files: Mapping[str, bytes]) -> bytes:
                 info.mode = DIR_MODE
                 tar.addfile(info)
             else:
-                info.mode = FILE_MODE
+                info.mode = file_mode(name)
                 info.size = len(data)
                 tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()

@@ -94,8 +94,9 @@ def test_layer_is_a_sorted_tar_with_fixed_metadata_and_a_zero_gzip_mtime(files):
     assert "templates" in names and "templates/gpu-operator" in names  # directories, parents first
     for m in members:
         assert (m.mtime, m.uid, m.gid, m.uname, m.gname) == (0, 0, 0, "", "")
-        assert m.mode == (0o755 if m.isdir() else 0o644)
+        assert m.mode == (0o755 if m.isdir() or m.name.endswith(".sh") else 0o644)
         assert not m.name.startswith(("/", "./"))
+    assert any(m.name.endswith(".sh") for m in members)  # deploy.sh: executable
 
 
 def test_round_trip_gives_the_files_back(files):

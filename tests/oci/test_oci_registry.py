@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -61,6 +62,24 @@ def test_push_then_pull_gives_the_same_files_byte_for_byte(
     assert local.exit_code == 0
     assert tree(tmp_path / "pulled") == tree(tmp_path / "local")
     assert "checksums.txt" in tree(tmp_path / "pulled")
+    modes = {
+        p.relative_to(tmp_path / "pulled"): p.stat().st_mode & 0o777
+        for p in (tmp_path / "pulled").rglob("*")
+    }
+    assert modes == {
+        p.relative_to(tmp_path / "local"): p.stat().st_mode & 0o777
+        for p in (tmp_path / "local").rglob("*")
+    }
+    assert modes[Path("deploy.sh")] == 0o755
+
+
+def test_push_prints_the_bundle_warnings_on_stderr(registry, recipe_file):
+    result = cns(
+        "bundle", "-r", recipe_file, "-o", registry.ref("cns/warn"), "--plain-http", "-d", "argocd"
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning: no --repo given" in result.stderr
+    assert "warning" not in result.stdout
 
 
 def test_same_bundle_same_digest_every_push_and_every_tag(registry, recipe_file):
