@@ -141,6 +141,20 @@ def test_a_tampered_layer_is_refused_naming_it_and_nothing_is_written(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("by", ["tag", "digest"])
+def test_a_tampered_manifest_is_refused(tmp_path, registry, recipe_file, by):
+    ref = registry.ref(f"cns/manifest-{by}")
+    assert cns("bundle", "-r", recipe_file, "-o", ref, "--plain-http").exit_code == 0
+    raw, digest = _manifest(registry, f"cns/manifest-{by}", "1.0.0")
+    registry.blob_file(digest).write_bytes(raw.replace(b"CNS Bundle", b"CNS Bundlf"))
+    target = ref if by == "tag" else f"oci://{registry.host}/cns/manifest-{by}@{digest}"
+    result = cns("bundle", "pull", target, "--plain-http", "-o", tmp_path / "out")
+    assert result.exit_code == 3, result.output
+    assert "the manifest received has digest sha256:" in result.stderr
+    assert f"not {digest}" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_longer_layer_is_refused_before_it_is_read_whole(tmp_path, registry, recipe_file):
     ref = registry.ref("cns/longer")
     assert cns("bundle", "-r", recipe_file, "-o", ref, "--plain-http").exit_code == 0
