@@ -26,7 +26,7 @@ from click.testing import CliRunner, Result
 from cns_core.cli import cli
 from cns_core.serialize import dump_yaml
 
-from ..bundle.conftest import gb200, h100, helm, recipe_for  # noqa: F401  (fixtures)
+from ..bundle.conftest import gb200, helm  # noqa: F401  (fixtures)
 
 USER, PASSWORD = "alice", "s3cret-pw"
 START_TIMEOUT = 10.0
