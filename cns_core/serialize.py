@@ -23,7 +23,7 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
 )
 
-from .choices import Choice
+from .choice_enum import Choice
 from .errors import InvalidRequestError
 
 MAX_DEPTH = 64

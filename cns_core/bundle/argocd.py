@@ -21,14 +21,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..mapping import deep_merge
+from ..nested_maps import deep_merge
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
 from ..serialize import dump_yaml
-from .common import recipe_summary
-from .manifests import MANIFESTS_DIR, component_manifests, manifest_chart
+from .describe import recipe_summary
 from .options import REPO_PLACEHOLDER
 from .plan import BundleComponent
+from .recipe_manifests import MANIFESTS_DIR, component_manifests, manifest_chart
 from .templating import render
 
 ARGOCD_NAMESPACE = "argocd"

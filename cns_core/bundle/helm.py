@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ..criteria import ANY
-from ..mapping import sorted_keys
+from ..nested_maps import sorted_keys
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
 from ..serialize import dump_yaml
-from .common import RELEASE, chart_version, recipe_summary
-from .manifests import MANIFESTS_DIR, component_manifests, creates_custom_resource, manifest_chart
+from .describe import RELEASE, chart_version, recipe_summary
 from .plan import BundleComponent
+from .recipe_manifests import (
+    MANIFESTS_DIR,
+    component_manifests,
+    creates_custom_resource,
+    manifest_chart,
+)
 from .templating import render
 
 COMPONENTS_DIR = "components"

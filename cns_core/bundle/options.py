@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..choices import Choice
+from ..choice_enum import Choice
 from ..errors import InvalidRequestError
 from .overrides import SetOverride, parse_sets
 from .placement import Placement

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidRequestError
-from .paths import NotAMapError, put
+from ..nested_maps import NotAMapError, put
 
 SET_FORMS = "expected component:path=value, e.g. gpu-operator:driver.version=580.105.08"
 

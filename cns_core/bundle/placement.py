@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ..mapping import deep_copy
+from ..nested_maps import NotAMapError, deep_copy, put
 from ..recipes.registry import NodeScheduling
 from ..scheduling import parse_node_selector, parse_tolerations
-from .paths import NotAMapError, put
 
 
 @dataclass(frozen=True)

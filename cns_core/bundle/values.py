@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ..mapping import deep_merge
+from ..nested_maps import deep_merge
 from ..recipes.model import ComponentRef
 from ..recipes.registry import RegistryComponent
 from ..recipes.store import RecipeStore

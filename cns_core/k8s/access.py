@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from .agent_objects import CLUSTER_RULES, NAMESPACE_RULES, RBAC_GROUP
 from .client import Cluster
-from .manifests import CLUSTER_RULES, NAMESPACE_RULES, RBAC_GROUP
 
 SAR_TIMEOUT = 10.0
 PARALLEL_REVIEWS = 8

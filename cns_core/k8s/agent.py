@@ -31,9 +31,7 @@ from ..errors import (
     TimeoutExceededError,
 )
 from .access import agent_permissions, missing_permissions
-from .client import Cluster, ConflictError, PermissionDeniedError, connect, request_timeout
-from .configmap import document_from_configmap, is_configmap_uri, parse_configmap_uri
-from .manifests import (
+from .agent_objects import (
     AGENT_ENV,
     CONTAINER,
     GPU_NODE_SELECTOR,
@@ -43,6 +41,8 @@ from .manifests import (
     job_object,
     rbac_objects,
 )
+from .client import Cluster, ConflictError, PermissionDeniedError, connect, request_timeout
+from .configmap import document_from_configmap, is_configmap_uri, parse_configmap_uri
 from .names import check_dns_label, check_dns_subdomain
 
 log = logging.getLogger(__name__)

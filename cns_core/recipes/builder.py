@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 
 from .. import __version__
 from ..criteria import Criteria
-from ..mapping import deep_copy
+from ..nested_maps import deep_copy
 from .explain import Change, component_changes, constraint_change
 from .graph import deployment_order
 from .model import ComponentRef, Constraint, ConstraintWarning, RecipeMetadata, RecipeResult

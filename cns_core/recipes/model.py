@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from .. import API_VERSION
 from ..criteria import Criteria, criteria_from_resource
 from ..errors import InvalidRequestError
-from ..mapping import deep_copy, deep_merge, sorted_keys
+from ..nested_maps import deep_copy, deep_merge, sorted_keys
 
 RESULT_KIND = "recipeResult"
 METADATA_KIND = "recipeMetadata"

@@ -58,7 +58,7 @@ def default_collectors(options: CollectOptions) -> dict[MeasurementType, Collect
     budget = options.timeout
 
     def k8s() -> Measurement:
-        from ..k8s.collector import collect_k8s  # imports the kubernetes client: only when run
+        from .collectors.k8s import collect_k8s  # imports the kubernetes client: only when run
 
         return collect_k8s(
             kubeconfig=options.kubeconfig, node_name=options.node_name, timeout=budget

@@ -21,10 +21,10 @@ from cns_core.errors import UnavailableError
 from cns_core.recipes import RecipeResult
 from cns_core.scheduling import SELECTOR_PATTERN, TOLERATION_PATTERN
 
-from ..bodies import BODY_TYPES, body_format, read_body_document
 from ..cache import CachedBundle, LRUCache, bundle_key
 from ..extensions import ApiBlueprint
 from ..middleware import check_deadline
+from ..request_body import BODY_TYPES, body_format, read_body_document
 from ..schemas import ErrorSchema, RecipeResultSchema
 from ..state import service_state
 

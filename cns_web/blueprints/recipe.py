@@ -19,10 +19,10 @@ from cns_core.errors import UnavailableError
 from cns_core.recipes import build_recipe
 from cns_core.serialize import dump_json
 
-from ..bodies import BODY_TYPES, read_body_document
 from ..cache import CachedBody
 from ..extensions import ApiBlueprint, documented, validation_error
 from ..middleware import check_deadline
+from ..request_body import BODY_TYPES, read_body_document
 from ..schemas import CriteriaSchema, ErrorSchema, RecipeCriteriaSchema, RecipeResultSchema
 from ..state import ServiceState, service_state
 

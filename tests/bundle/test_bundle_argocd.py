@@ -8,8 +8,8 @@ import yaml
 
 from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.bundle.archive import write_tree
-from cns_core.bundle.manifests import _scoped
 from cns_core.bundle.options import REPO_PLACEHOLDER
+from cns_core.bundle.recipe_manifests import _scoped
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult
 

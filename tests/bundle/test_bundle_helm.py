@@ -9,7 +9,7 @@ import yaml
 
 from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.bundle.archive import write_tree
-from cns_core.bundle.common import chart_version
+from cns_core.bundle.describe import chart_version
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult
 

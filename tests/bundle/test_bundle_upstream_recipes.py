@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.cli import cli
-from cns_core.mapping import deep_merge
+from cns_core.nested_maps import deep_merge
 from cns_core.recipes import RecipeResult
 from cns_core.serialize import load_yaml
 from cns_web import create_app

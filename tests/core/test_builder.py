@@ -6,7 +6,7 @@ import pytest
 
 from cns_core.criteria import Criteria
 from cns_core.errors import InvalidRequestError
-from cns_core.mapping import deep_copy
+from cns_core.nested_maps import deep_copy
 from cns_core.recipes import build_recipe
 from cns_core.recipes.model import Constraint
 

@@ -15,8 +15,8 @@ from cns_core.errors import (
     TimeoutExceededError,
 )
 from cns_core.k8s.agent import AgentFailedError, AgentOptions, plan_agent, run_agent
+from cns_core.k8s.agent_objects import GPU_TOLERATION, LABELS, job_object
 from cns_core.k8s.client import PermissionDeniedError
-from cns_core.k8s.manifests import GPU_TOLERATION, LABELS, job_object
 
 from .fake_apiserver import AgentScript, FakeAPIServer
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from cns_core.errors import EXIT_UNAVAILABLE, UnavailableError
-from cns_core.k8s.collector import collect_k8s, node_name_from_env
 from cns_core.serialize import dump_json
+from cns_core.snapshot.collectors.k8s import collect_k8s, node_name_from_env
 
 from .conftest import GPU_NODE
 from .fake_apiserver import FakeAPIServer

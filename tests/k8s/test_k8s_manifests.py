@@ -6,7 +6,7 @@ import pytest
 
 from cns_core.k8s.access import agent_permissions
 from cns_core.k8s.agent import AgentOptions, plan_agent
-from cns_core.k8s.manifests import JobSpec, job_object, rbac_objects, render_manifests
+from cns_core.k8s.agent_objects import JobSpec, job_object, rbac_objects, render_manifests
 from cns_core.serialize import load_yaml
 
 from ..conftest import REPO

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cns_core.k8s.readings import (
+from cns_core.snapshot.collectors.k8s_readings import (
     flatten_spec,
     images_from_pods,
     node_readings,

@@ -1,8 +1,9 @@
-"""Pure helpers for nested plain-data maps (the shapes YAML and JSON decode to)."""
+"""Nested plain-data maps (the shapes YAML and JSON decode to): copy, merge, sort, and
+write a value at a key path."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -38,3 +39,28 @@ def sorted_keys(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [sorted_keys(v) for v in value]
     return value
+
+
+_TYPE_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list"}
+
+
+class NotAMapError(Exception):
+    """A path runs through a value that is not a map; ``where`` is the dotted prefix."""
+
+    def __init__(self, where: str, found: Any) -> None:
+        self.where = where
+        self.found = _TYPE_NAMES.get(type(found), type(found).__name__)
+        super().__init__(f"{where!r} is a {self.found}, not a map")
+
+
+def put(values: dict[str, Any], keys: Sequence[str], value: Any) -> None:
+    """Set ``values[k1][k2]…[kn] = value`` in place, creating missing (or null) maps."""
+    node = values
+    for depth, key in enumerate(keys[:-1]):
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        elif not isinstance(child, dict):
+            raise NotAMapError(".".join(keys[: depth + 1]), child)
+        node = child
+    node[keys[-1]] = value

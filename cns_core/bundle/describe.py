@@ -1,4 +1,5 @@
-"""Facts shared by both deployers: names, versions and the recipe's own description."""
+"""What every deployer says about a bundle: the release name, the chart version, and the
+recipe's own description (target environment, constraints, overlays) for READMEs."""
 
 from __future__ import annotations
 

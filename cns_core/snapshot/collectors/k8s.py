@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ..errors import NotFoundError
-from ..snapshot.model import Measurement, MeasurementType, Subtype
-from .client import Cluster, connect
-from .readings import flatten_spec, images_from_pods, node_readings, server_readings
+from ...errors import NotFoundError
+from ...k8s.client import Cluster, connect
+from ..model import Measurement, MeasurementType, Subtype
+from .k8s_readings import flatten_spec, images_from_pods, node_readings, server_readings
 
 log = logging.getLogger(__name__)
 

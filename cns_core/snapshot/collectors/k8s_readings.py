@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..snapshot.model import Reading, reading_str
+from ..model import Reading, reading_str
 
 #: providerID scheme → managed Kubernetes service
 PROVIDERS = {"aws": "eks", "gce": "gke", "azure": "aks", "oci": "oke"}

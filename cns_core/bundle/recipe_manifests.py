@@ -22,7 +22,7 @@ from typing import Any
 from ..errors import InvalidRequestError
 from ..recipes.store import RecipeStore
 from ..serialize import dump_yaml
-from .common import chart_version
+from .describe import chart_version
 from .plan import BundleComponent
 
 MANIFESTS_DIR = "manifests"
