@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
 
-from pythonjsonlogger.json import JsonFormatter
-
-from cns_core import __version__
+from cns_core.logrecord import JsonFormatter, TextFormatter, escape_control, iso_time, json_line
 
 from .config import Settings
 from .middleware import log_request_id
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
-JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
 ACCESS_LOGGER = "cns_web.access"
 #: Loggers whose level follows CNS_LOG_LEVEL (others log warnings and errors only).
 OUR_LOGGERS = ("cns_web", "cns_core")
@@ -49,13 +45,8 @@ def configure_logging(settings: Settings) -> logging.StreamHandler:
 
 
 def _formatter(log_format: str) -> logging.Formatter:
-    if log_format == "json":
-        return JsonFormatter(
-            JSON_FIELDS,
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            static_fields={"service": "cns", "version": __version__},
-        )
-    return logging.Formatter(TEXT_FORMAT)
+    """The one log line shape of cns (cns_core.logrecord), as JSON or text."""
+    return JsonFormatter() if log_format == "json" else TextFormatter(TEXT_FORMAT)
 
 
 class AccessLog:
@@ -69,8 +60,6 @@ class AccessLog:
     def __init__(self, handler: logging.StreamHandler, log_format: str) -> None:
         self.handler = handler
         self.json = log_format == "json"
-        self._second = -1
-        self._stamp = ""
 
     @classmethod
     def create(cls, settings: Settings, handler: logging.StreamHandler) -> AccessLog | None:
@@ -91,27 +80,24 @@ class AccessLog:
     ) -> None:
         """Write the line for one finished request."""
         millis = seconds * 1000
-        message = f"{method} {path} {status} {millis:.2f}ms"
+        now = time.time()
         if self.json:
-            line = json.dumps(
-                {
-                    "time": self._asctime(),
-                    "level": "INFO",
-                    "logger": ACCESS_LOGGER,
-                    "message": message,
-                    "request_id": request_id,
-                    "method": method,
-                    "route": route,
-                    "path": path,
-                    "status": status,
-                    "duration_ms": round(millis, 3),
-                    "remote_addr": remote,
-                    "service": "cns",
-                    "version": __version__,
-                }
+            line = json_line(
+                seconds=now,
+                level="info",
+                logger=ACCESS_LOGGER,
+                message=f"{method} {path} {status} {millis:.2f}ms",
+                request_id=request_id,
+                method=method,
+                route=route,
+                path=path,
+                status=status,
+                duration_ms=round(millis, 3),
+                remote_addr=remote,
             )
         else:
-            line = f"{self._asctime()} INFO [{request_id}] {ACCESS_LOGGER}: {message}"
+            message = escape_control(f"{method} {path} {status} {millis:.2f}ms")
+            line = f"{iso_time(now)} INFO [{request_id}] {ACCESS_LOGGER}: {message}"
         handler = self.handler
         handler.acquire()
         try:
@@ -119,12 +105,3 @@ class AccessLog:
             handler.flush()
         finally:
             handler.release()
-
-    def _asctime(self) -> str:
-        """``logging``'s default time format (``2026-11-25 10:30:00,123``), formatted once a second."""
-        now = time.time()
-        second = int(now)
-        if second != self._second:
-            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-            self._second = second
-        return f"{self._stamp},{int((now - second) * 1000):03d}"

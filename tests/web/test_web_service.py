@@ -187,7 +187,19 @@ def test_json_logs_carry_request_id_and_access_fields(make_app, capsys):
     assert access["path"] == "/v1/recipe/x"
     assert access["status"] == 404
     assert access["duration_ms"] >= 0
-    assert access["level"] == "INFO" and access["service"] == "cns"
+    assert access["level"] == "info" and access["service"] == "cns"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", access["time"])
+
+
+def test_text_access_log_escapes_control_characters(make_app, capsys):
+    """A path with CR/LF, ANSI escapes or NUL cannot forge a log line or a terminal sequence."""
+    client = make_app(CNS_LOG_LEVEL="info", CNS_LOG_FORMAT="text").test_client()
+    forged = "/x%0a2026-12-01T00:00:00.000Z%20INFO%20[-]%20cns_web.access:%20GET%20/admin%20200"
+    client.get(forged + "%0d%1b[31m%00")
+    lines = [li for li in capsys.readouterr().err.splitlines() if "cns_web.access" in li]
+    assert len(lines) == 1
+    assert "\\n2026-12-01" in lines[0] and "\\x1b[31m" in lines[0] and "\\x00" in lines[0]
+    assert "\x1b" not in lines[0] and "\x00" not in lines[0] and "\r" not in lines[0]
 
 
 def test_head_request_has_no_body(client):
