@@ -23,6 +23,7 @@ __all__ = [
     "accesslog",
     "bind",
     "child_exit",
+    "control_socket_disable",
     "errorlog",
     "graceful_timeout",
     "keepalive",
@@ -96,6 +97,12 @@ accesslog = None
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = "info"
+
+# gunicorn >= 25 opens a control socket at one path per user ($XDG_RUNTIME_DIR or
+# ~/.gunicorn/gunicorn.ctl): several instances on one host (a fleet, tests) would take it
+# from each other, and a read-only root file system has no home to put it in. cns is
+# managed by signals (SIGTERM, SIGHUP, TTIN/TTOU), so it is off (older gunicorn ignores it).
+control_socket_disable = True
 
 
 def post_worker_init(worker: Any) -> None:
