@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, NamedTuple
 
 from . import API_VERSION
 from .errors import InvalidRequestError
@@ -180,35 +180,13 @@ def criteria_from_resource(doc: Any, *, source: str = "criteria") -> Criteria:
 
 @dataclass(frozen=True)
 class AllowLists:
-    """Per-field allowlists (empty = unrestricted); ``any`` is always allowed."""
+    """Per-field allowlists (empty = unrestricted); ``any`` is always allowed.
+
+    Where the lists come from (the service reads ``CNS_ALLOWED_*``) is the front end's
+    business: see ``cns_web.config``.
+    """
 
     lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    ENV_NAMES: ClassVar[dict[str, str]] = {
-        "accelerator": "CNS_ALLOWED_ACCELERATORS",
-        "service": "CNS_ALLOWED_SERVICES",
-        "intent": "CNS_ALLOWED_INTENTS",
-        "os": "CNS_ALLOWED_OS",
-    }
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> AllowLists:
-        """Parse ``CNS_ALLOWED_*`` comma lists; an invalid item is an error."""
-        lists: dict[str, tuple[str, ...]] = {}
-        for field_name, var in cls.ENV_NAMES.items():
-            items: list[str] = []
-            for raw in env.get(var, "").split(","):
-                if not raw.strip():
-                    continue
-                try:
-                    value = parse_enum(field_name, raw)
-                except InvalidRequestError as exc:
-                    raise InvalidRequestError(f"invalid {var}: {exc.message}") from None
-                if value != ANY and value not in items:
-                    items.append(value)
-            if items:
-                lists[field_name] = tuple(items)
-        return cls(lists)
 
     def check(self, criteria: Criteria) -> None:
         """Raise INVALID_REQUEST if a pinned field is outside its allowlist."""

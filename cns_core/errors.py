@@ -1,4 +1,5 @@
-"""The cns exception hierarchy: every error carries a code that maps to HTTP and exit codes."""
+"""The cns exception hierarchy: every error carries a code; each front end maps the code
+(the CLI to exit codes, the service to HTTP statuses: ``cns_web.errors.HTTP_STATUS``)."""
 
 from __future__ import annotations
 
@@ -21,10 +22,6 @@ class ErrorCode(StrEnum):
     INTERNAL = "INTERNAL"
 
     @property
-    def http_status(self) -> int:
-        return _HTTP_STATUS[self]
-
-    @property
     def retryable(self) -> bool:
         return self in _RETRYABLE
 
@@ -39,18 +36,6 @@ EXIT_USAGE = 2
 EXIT_INVALID_INPUT = 3
 EXIT_UNAVAILABLE = 4
 
-_HTTP_STATUS = {
-    ErrorCode.INVALID_REQUEST: 400,
-    ErrorCode.UNAUTHORIZED: 401,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.METHOD_NOT_ALLOWED: 405,
-    ErrorCode.PAYLOAD_TOO_LARGE: 413,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
-    ErrorCode.RATE_LIMIT_EXCEEDED: 429,
-    ErrorCode.INTERNAL: 500,
-    ErrorCode.SERVICE_UNAVAILABLE: 503,
-    ErrorCode.TIMEOUT: 504,
-}
 _RETRYABLE = {
     ErrorCode.RATE_LIMIT_EXCEEDED,
     ErrorCode.SERVICE_UNAVAILABLE,

@@ -12,13 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cns_core.criteria import AllowLists
+from cns_core.criteria import ANY, AllowLists, parse_enum
 from cns_core.errors import InvalidRequestError
 
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 RATE_LIMIT_STRATEGIES = ("fixed-window", "moving-window", "sliding-window-counter")
 RATE_LIMIT_STORAGES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+#: Criteria field → the variable holding its comma list of allowed values.
+ALLOWLIST_VARIABLES = {
+    "accelerator": "CNS_ALLOWED_ACCELERATORS",
+    "service": "CNS_ALLOWED_SERVICES",
+    "intent": "CNS_ALLOWED_INTENTS",
+    "os": "CNS_ALLOWED_OS",
+}
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -44,7 +51,7 @@ class Settings:
     @classmethod
     def from_mapping(cls, env: Mapping[str, Any]) -> Settings:
         """Parse settings from an environment-like mapping (unknown keys are ignored)."""
-        reader = _Reader(env)
+        reader = EnvReader(env)
         defaults = cls()
         settings = cls(
             data_dir=reader.text("CNS_DATA_DIR") or None,
@@ -63,7 +70,7 @@ class Settings:
                 "CNS_RECIPE_CACHE_SIZE", defaults.recipe_cache_size, 0
             ),
             cache_max_age=reader.integer("CNS_CACHE_MAX_AGE", defaults.cache_max_age, 0),
-            allowlists=AllowLists.from_env({k: str(v) for k, v in env.items()}),
+            allowlists=reader.allowlists(),
         )
         settings.check_rate_limit()
         return settings
@@ -92,8 +99,9 @@ class Settings:
             )
 
 
-class _Reader:
-    """Typed access to environment values with error messages naming the variable."""
+class EnvReader:
+    """Typed access to environment values with error messages naming the variable: the
+    one reader of every setting (Settings, gunicorn's configuration, the allowlists)."""
 
     def __init__(self, env: Mapping[str, Any]) -> None:
         self.env = env
@@ -146,3 +154,21 @@ class _Reader:
                 f"{name}={self.env[name]!r} is not valid: use a number of seconds > 0"
             )
         return number
+
+    def allowlists(self) -> AllowLists:
+        """``CNS_ALLOWED_*`` comma lists, parsed as criteria values; a bad item is an error."""
+        lists: dict[str, tuple[str, ...]] = {}
+        for field_name, name in ALLOWLIST_VARIABLES.items():
+            items: list[str] = []
+            for raw in self.text(name).split(","):
+                if not raw.strip():
+                    continue
+                try:
+                    value = parse_enum(field_name, raw)
+                except InvalidRequestError as exc:
+                    raise InvalidRequestError(f"invalid {name}: {exc.message}") from None
+                if value != ANY and value not in items:
+                    items.append(value)
+            if items:
+                lists[field_name] = tuple(items)
+        return AllowLists(lists)

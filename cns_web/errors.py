@@ -23,7 +23,20 @@ log = logging.getLogger("cns_web.errors")
 
 MAX_ECHO = 200
 
-_CODE_BY_STATUS = {code.http_status: code for code in ErrorCode}
+#: The HTTP status of each error code: the one table of it.
+HTTP_STATUS = {
+    ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.RATE_LIMIT_EXCEEDED: 429,
+    ErrorCode.INTERNAL: 500,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.TIMEOUT: 504,
+}
+_CODE_BY_STATUS = {status: code for code, status in HTTP_STATUS.items()}
 
 
 class UnsupportedMediaTypeError(CNSError):
@@ -55,7 +68,7 @@ def error_response(
         "retryable": code.retryable,
     }
     response = Response(
-        dump_json(body), status=status or code.http_status, mimetype="application/json"
+        dump_json(body), status=status or HTTP_STATUS[code], mimetype="application/json"
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers.update(headers or {})

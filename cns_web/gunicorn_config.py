@@ -16,7 +16,7 @@ import tempfile
 from typing import Any
 
 from cns_core.errors import CNSError
-from cns_web.config import Settings
+from cns_web.config import EnvReader, Settings
 
 __all__ = [
     "access_log_format",
@@ -48,13 +48,12 @@ if _OWN_METRICS_DIR:
     os.environ[_MULTIPROC_ENV] = tempfile.mkdtemp(prefix="cns-prometheus-")
 
 
-def _env_int(name: str, default: int, minimum: int = 1) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < minimum:
-        raise SystemExit(f"cns: {name}={raw!r} is not valid: use an integer >= {minimum}")
-    return int(raw)
+def _env_int(name: str, default: int) -> int:
+    """A positive integer setting (the one environment reader, errors naming the variable)."""
+    try:
+        return EnvReader(os.environ).integer(name, default, 1)
+    except CNSError as exc:
+        raise SystemExit(f"cns: {exc}") from None
 
 
 try:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cns_core.criteria import AllowLists, Criteria, criteria_from_resource, parse_enum, parse_nodes
+from cns_core.criteria import Criteria, criteria_from_resource, parse_enum, parse_nodes
 from cns_core.errors import ErrorCode, InvalidRequestError
+from cns_web.config import EnvReader
 
 
 @pytest.mark.parametrize(
@@ -143,9 +144,9 @@ def test_resource_errors(doc, message):
 
 
 def test_allowlists_parse_env_and_enforce_pinned_values_only():
-    lists = AllowLists.from_env(
+    lists = EnvReader(
         {"CNS_ALLOWED_ACCELERATORS": " h100, ,L40,any ", "CNS_ALLOWED_SERVICES": "self-managed"}
-    )
+    ).allowlists()
     assert lists.lists == {"accelerator": ("h100", "l40")}
     lists.check(Criteria(accelerator="h100"))
     lists.check(Criteria())  # any is always allowed
@@ -156,5 +157,5 @@ def test_allowlists_parse_env_and_enforce_pinned_values_only():
 
 def test_allowlists_reject_invalid_items():
     with pytest.raises(InvalidRequestError, match="invalid CNS_ALLOWED_OS: invalid os 'win'"):
-        AllowLists.from_env({"CNS_ALLOWED_OS": "ubuntu,win"})
-    assert AllowLists.from_env({}).lists == {}
+        EnvReader({"CNS_ALLOWED_OS": "ubuntu,win"}).allowlists()
+    assert EnvReader({}).allowlists().lists == {}

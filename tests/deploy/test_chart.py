@@ -22,10 +22,10 @@ import pytest
 import yaml
 
 from cns_core import __version__
-from cns_core.criteria import AllowLists, Criteria
+from cns_core.criteria import Criteria
 from cns_core.recipes import build_recipe, load_store, reset_store_cache
 from cns_core.serialize import dump_yaml
-from cns_web.config import Settings
+from cns_web.config import ALLOWLIST_VARIABLES, EnvReader, Settings
 
 from ..conftest import REPO
 from ..k8s.golden import assert_golden
@@ -261,7 +261,7 @@ SERVICE_MONITOR_SCHEMA: dict[str, Any] = {
 
 def service_settings() -> set[str]:
     """Every environment variable the service reads, found in the code (not a copied list)."""
-    names: set[str] = set(AllowLists.ENV_NAMES.values())
+    names: set[str] = set(ALLOWLIST_VARIABLES.values())
     for module in ("config.py", "gunicorn_config.py"):
         text = (REPO / "cns_web" / module).read_text()
         names |= set(re.findall(r"""["']((?:CNS|PROMETHEUS|WEB)_[A-Z_]+|PORT)["']""", text))
@@ -501,8 +501,11 @@ def test_full_values_reach_the_service(full: list[dict[str, Any]]) -> None:
         key = config_key(f"CNS_{field.name.upper()}")
         if key in config:
             assert getattr(settings, field.name) == config[key], field.name
-    assert settings.allowlists == AllowLists.from_env(
-        {name: config[config_key(name)] for name in AllowLists.ENV_NAMES.values()}
+    assert (
+        settings.allowlists
+        == EnvReader(
+            {name: config[config_key(name)] for name in ALLOWLIST_VARIABLES.values()}
+        ).allowlists()
     )
     assert plain_env(full)["TZ"] == "UTC"  # extraEnv
 
