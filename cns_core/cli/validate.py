@@ -11,13 +11,9 @@ from ..errors import CNSError
 from ..io import STDIO, read_document, write_document
 from ..serialize import Format
 from ..snapshot import Snapshot
-from ..validate import (
-    Status,
-    constraints_from_document,
-    render_validation_table,
-    validate_snapshot,
-)
+from ..validate import Status, constraints_from_document, validate_snapshot
 from .options import bool_option, debug_option, kubeconfig_option, output_options
+from .tables import render_validation_table
 
 
 class ValidationFailed(click.ClickException):

@@ -17,10 +17,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
-import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +31,6 @@ from ..errors import (
 from .access import agent_permissions, missing_permissions
 from .agent_objects import (
     AGENT_ENV,
-    CONTAINER,
     GPU_NODE_SELECTOR,
     GPU_TOLERATION,
     LABELS,
@@ -41,22 +38,24 @@ from .agent_objects import (
     job_object,
     rbac_objects,
 )
-from .client import Cluster, ConflictError, PermissionDeniedError, connect, request_timeout
+from .agent_pod import (
+    CALL_TIMEOUT,
+    STARTED,
+    LogCopier,
+    job_outcome,
+    log_tail,
+    pod_summary,
+    stuck_reason,
+)
+from .client import Cluster, ConflictError, PermissionDeniedError, connect
 from .configmap import document_from_configmap, is_configmap_uri, parse_configmap_uri
 from .names import check_dns_label, check_dns_subdomain
 
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.5
-CALL_TIMEOUT = 30.0
 REPLACE_WAIT = 120.0
-LOG_TAIL_LINES = 20
 APPLY_HINT = "kubectl apply -f deployments/agent/"
-#: container states that will not fix themselves
-_STUCK_REASONS = frozenset(
-    {"ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "ErrImageNeverPull"}
-)
-_STARTED = frozenset({"Running", "Succeeded", "Failed"})
 #: kind → (API group attribute on Cluster, create method, delete method)
 _METHODS = {
     "ServiceAccount": (
@@ -96,7 +95,15 @@ class AgentOptions:
     debug: bool = False
 
 
-def run_agent(options: AgentOptions) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Clock:
+    """What the agent waits with (tests pass one whose sleep advances time instantly)."""
+
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+def run_agent(options: AgentOptions, *, clock: Clock = Clock()) -> dict[str, Any]:
     """Run the agent Job and return the Snapshot document it wrote (logs stream to stderr)."""
     if os.environ.get(AGENT_ENV):
         raise InvalidRequestError(
@@ -105,7 +112,7 @@ def run_agent(options: AgentOptions) -> dict[str, Any]:
         )
     plan = plan_agent(options)
     with connect(options.kubeconfig) as cluster:
-        run = _AgentRun(cluster, plan)
+        run = _AgentRun(cluster, plan, clock)
         run.preflight()
         try:
             return run.execute()
@@ -176,8 +183,9 @@ class _Created:
 class _AgentRun:
     """One deployment of the agent on one cluster, remembering what it created."""
 
-    def __init__(self, cluster: Cluster, plan: AgentPlan) -> None:
+    def __init__(self, cluster: Cluster, plan: AgentPlan, clock: Clock) -> None:
         self.cluster = cluster
+        self.clock = clock
         self.plan = plan
         self.job = plan.job
         self.created: list[_Created] = []
@@ -300,22 +308,22 @@ class _AgentRun:
             )
         log.warning("replacing the earlier agent Job %s", self._job_ref)
         self._delete("Job", self.job.name, self.job.namespace, propagation="Foreground")
-        deadline = time.monotonic() + min(REPLACE_WAIT, self.job.timeout)
+        deadline = self.clock.monotonic() + min(REPLACE_WAIT, self.job.timeout)
         while True:
             try:
                 self._read_job()
             except NotFoundError:
                 return
-            if time.monotonic() >= deadline:
+            if self.clock.monotonic() >= deadline:
                 raise TimeoutExceededError(
                     f"the earlier agent Job {self._job_ref} was still being deleted after "
                     f"{_seconds(min(REPLACE_WAIT, self.job.timeout))}; retry later or use another --job-name"
                 )
-            time.sleep(POLL_INTERVAL)
+            self.clock.sleep(POLL_INTERVAL)
 
     def _wait(self, uid: str) -> None:
-        deadline = time.monotonic() + self.job.timeout
-        logs = _LogCopier(self.cluster, self.job.namespace, deadline)
+        deadline = self.clock.monotonic() + self.job.timeout
+        logs = LogCopier(self.cluster, self.job.namespace, deadline)
         pod: dict[str, Any] | None = None
         while True:
             outcome, message = job_outcome(self._read_job())
@@ -323,21 +331,26 @@ class _AgentRun:
             if outcome == "Failed":
                 logs.finish()
                 raise AgentFailedError(
-                    f"agent Job {self._job_ref} failed: {message}{self._log_tail(pod)}"
+                    f"agent Job {self._job_ref} failed: {message}"
+                    f"{log_tail(self.cluster, pod, self.job.namespace)}"
                 )
-            if pod is not None and (pod.get("status") or {}).get("phase") in _STARTED:
+            if pod is not None and (pod.get("status") or {}).get("phase") in STARTED:
                 logs.start(pod["metadata"]["name"])
             if outcome == "Complete":
                 logs.finish()
                 return
-            if pod is not None:
-                self._check_pod(pod)
-            if time.monotonic() >= deadline:
+            stuck = stuck_reason(pod) if pod is not None else None
+            if pod is not None and stuck is not None:
+                raise AgentFailedError(
+                    f"the agent pod {pod['metadata']['name']} cannot start: {stuck[0]}: "
+                    f"{stuck[1]} (image {self.job.image}; check --image and --image-pull-secret)"
+                )
+            if self.clock.monotonic() >= deadline:
                 raise TimeoutExceededError(
                     f"timed out after {_seconds(self.job.timeout)} waiting for the agent Job "
                     f"{self._job_ref} to complete: {pod_summary(pod, self.job)}"
                 )
-            time.sleep(POLL_INTERVAL)
+            self.clock.sleep(POLL_INTERVAL)
 
     def _agent_pod(self, uid: str) -> dict[str, Any] | None:
         pods = self._call(
@@ -350,33 +363,6 @@ class _AgentRun:
             pods.get("items") or [], key=lambda p: p["metadata"].get("creationTimestamp", "")
         )
         return items[-1] if items else None
-
-    def _check_pod(self, pod: dict[str, Any]) -> None:
-        for status in (pod.get("status") or {}).get("containerStatuses") or []:
-            waiting = (status.get("state") or {}).get("waiting") or {}
-            if waiting.get("reason") in _STUCK_REASONS:
-                raise AgentFailedError(
-                    f"the agent pod {pod['metadata']['name']} cannot start: {waiting['reason']}: "
-                    f"{waiting.get('message', '')} (image {self.job.image}; "
-                    "check --image and --image-pull-secret)"
-                )
-
-    def _log_tail(self, pod: dict[str, Any] | None) -> str:
-        if pod is None:
-            return ""
-        try:
-            text = self.cluster.call_raw(
-                "reading the agent's log",
-                self.cluster.core.read_namespaced_pod_log,
-                pod["metadata"]["name"],
-                self.job.namespace,
-                container=CONTAINER,
-                tail_lines=LOG_TAIL_LINES,
-                timeout=CALL_TIMEOUT,
-            ).decode("utf-8", "replace")
-        except CNSError as exc:
-            return f"\n(the agent's log could not be read: {exc})"
-        return f"\n--- agent log (last {LOG_TAIL_LINES} lines) ---\n{text.rstrip()}\n--- end of agent log ---"
 
     def _read_snapshot(self) -> dict[str, Any]:
         namespace, name = self.plan.target
@@ -399,82 +385,6 @@ class _AgentRun:
     @property
     def _job_ref(self) -> str:
         return _ref(self.job.namespace, self.job.name)
-
-
-class _LogCopier:
-    """Copies the agent container's log to stderr while it runs, from a background thread."""
-
-    def __init__(self, cluster: Cluster, namespace: str, deadline: float) -> None:
-        self.cluster = cluster
-        self.namespace = namespace
-        self.deadline = deadline
-        self.thread: threading.Thread | None = None
-
-    def start(self, pod: str) -> None:
-        if self.thread is None:
-            self.thread = threading.Thread(
-                target=self._copy, args=(pod,), name="cns-agent-log", daemon=True
-            )
-            self.thread.start()
-
-    def finish(self, wait: float = 5.0) -> None:
-        """Let the copy drain the last lines (the log ends when the container exits)."""
-        if self.thread is not None:
-            self.thread.join(wait)
-
-    def _copy(self, pod: str) -> None:
-        seconds = max(self.deadline - time.monotonic(), 1.0)
-        try:
-            with self.cluster.errors("streaming the agent's log", seconds):
-                response = self.cluster.core.read_namespaced_pod_log(
-                    pod,
-                    self.namespace,
-                    container=CONTAINER,
-                    follow=True,
-                    _preload_content=False,
-                    _request_timeout=request_timeout(seconds),
-                )
-                for line in response:
-                    sys.stderr.write(line.decode("utf-8", "replace"))
-                    sys.stderr.flush()
-        except CNSError as exc:
-            log.warning("copying the agent's log stopped: %s", exc)
-
-
-def job_outcome(job: Mapping[str, Any]) -> tuple[str | None, str]:
-    """``("Complete" | "Failed" | None, message)`` from a Job's conditions."""
-    for condition in (job.get("status") or {}).get("conditions") or []:
-        if condition.get("status") != "True":
-            continue
-        kind = condition.get("type")
-        if kind == "Complete":
-            return "Complete", ""
-        if kind in ("Failed", "FailureTarget"):
-            reason, message = condition.get("reason", ""), condition.get("message", "")
-            return "Failed", ": ".join(
-                part for part in (reason, message) if part
-            ) or "no reason given"
-    return None, ""
-
-
-def pod_summary(pod: Mapping[str, Any] | None, job: JobSpec) -> str:
-    """Why the agent pod is not done yet, in words a user can act on."""
-    if pod is None:
-        hint = (
-            " (Pod Security admission may refuse the privileged pod: try --privileged=false)"
-            if job.privileged
-            else ""
-        )
-        return f"no agent pod was created; see kubectl describe job {job.name} -n {job.namespace}{hint}"
-    name = pod["metadata"]["name"]
-    status = pod.get("status") or {}
-    for condition in status.get("conditions") or []:
-        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
-            return (
-                f"pod {name} is not scheduled: {condition.get('message') or condition.get('reason', '')}"
-                " (check --node-selector and --toleration)"
-            )
-    return f"pod {name} is {status.get('phase', 'Unknown')}"
 
 
 def _selector_text(selector: Mapping[str, str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -14,7 +15,7 @@ from cns_core.errors import (
     NotFoundError,
     TimeoutExceededError,
 )
-from cns_core.k8s.agent import AgentFailedError, AgentOptions, plan_agent, run_agent
+from cns_core.k8s.agent import AgentFailedError, AgentOptions, Clock, plan_agent, run_agent
 from cns_core.k8s.agent_objects import GPU_TOLERATION, LABELS, job_object
 from cns_core.k8s.client import PermissionDeniedError
 
@@ -35,6 +36,24 @@ SNAPSHOT_YAML = (
     "kind: Snapshot\napiVersion: cns.nvidia.com/v1alpha1\n"
     "metadata:\n  source-node: gpu-node-1\n  timestamp: '2026-01-02T18:02:49Z'\nmeasurements: []\n"
 )
+
+
+class FakeClock(Clock):
+    """A clock whose sleep advances its time by the seconds asked but waits only
+    ``REAL_WAIT`` of real time (twice the fake API server's step, so the server's
+    state changes between polls): a 1 s agent timeout costs ~0.2 s."""
+
+    REAL_WAIT = 0.1
+
+    def __init__(self) -> None:
+        now = [0.0]
+
+        def sleep(seconds: float) -> None:
+            time.sleep(min(seconds, self.REAL_WAIT))
+            now[0] += seconds
+
+        object.__setattr__(self, "monotonic", lambda: now[0])
+        object.__setattr__(self, "sleep", sleep)
 
 
 @pytest.fixture
@@ -207,7 +226,7 @@ def test_timeout_names_the_pod_state_and_cleans_up(
 ) -> None:
     gpu_cluster.script = AgentScript(outcome="hang")
     with pytest.raises(TimeoutExceededError) as err:
-        run_agent(AgentOptions(kubeconfig=kubeconfig, timeout=1))
+        run_agent(AgentOptions(kubeconfig=kubeconfig, timeout=1), clock=FakeClock())
     assert str(err.value).startswith(
         "timed out after 1s waiting for the agent Job gpu-operator/cns to complete: pod cns-"
     )
@@ -221,7 +240,7 @@ def test_unschedulable_pod_timeout_explains_why(
 ) -> None:
     gpu_cluster.script = AgentScript(outcome="unschedulable")
     with pytest.raises(TimeoutExceededError) as err:
-        run_agent(AgentOptions(kubeconfig=kubeconfig, timeout=1))
+        run_agent(AgentOptions(kubeconfig=kubeconfig, timeout=1), clock=FakeClock())
     assert (
         "is not scheduled: 0/3 nodes are available: 3 node(s) had untolerated taint {dedicated: gpu}."
         in str(err.value)
@@ -232,7 +251,7 @@ def test_unschedulable_pod_timeout_explains_why(
 def test_no_pod_timeout_points_at_pod_security(gpu_cluster: FakeAPIServer, kubeconfig: str) -> None:
     gpu_cluster.script = AgentScript(outcome="no-pod")
     with pytest.raises(TimeoutExceededError) as err:
-        run_agent(AgentOptions(kubeconfig=kubeconfig, timeout=1))
+        run_agent(AgentOptions(kubeconfig=kubeconfig, timeout=1), clock=FakeClock())
     assert str(err.value).endswith(
         "no agent pod was created; see kubectl describe job cns -n gpu-operator "
         "(Pod Security admission may refuse the privileged pod: try --privileged=false)"

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from cns_core.cli.tables import render_validation_table
 from cns_core.io import read_document
 from cns_core.recipes.model import Constraint
 from cns_core.serialize import dump_json, dump_yaml
 from cns_core.snapshot import Snapshot
-from cns_core.validate import format_duration, render_validation_table, validate_snapshot
+from cns_core.validate import format_duration, validate_snapshot
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = dt.datetime(2026, 1, 2, 18, 30, 0, tzinfo=dt.UTC)
