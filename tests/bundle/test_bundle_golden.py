@@ -8,7 +8,6 @@ and read the diff.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from cns_core.io import read_document
 from cns_core.recipes import RecipeResult
 from cns_core.serialize import dump_yaml
 
+from ..support.golden import assert_golden_tree, updating
 from .conftest import recipe_for
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -36,7 +36,7 @@ REPO = "https://github.com/example/gpu-gitops.git"
 
 def _input(store, case: str) -> RecipeResult:
     path = GOLDEN / case / "recipe-input.yaml"
-    if os.environ.get("CNS_UPDATE_GOLDEN") and not path.exists():
+    if updating() and not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(dump_yaml(recipe_for(store, case).to_dict()))
     return RecipeResult.from_dict(read_document(str(path)), source=str(path))
@@ -49,16 +49,4 @@ def test_golden_bundle(store, case, deployer):
         deployer=deployer, repo=REPO if deployer == "argocd" else "", **CASES[case]
     )
     bundle = generate_bundle(_input(store, case), store, options, version=VERSION)
-    root = GOLDEN / case / deployer
-    if os.environ.get("CNS_UPDATE_GOLDEN"):
-        for old in sorted(root.rglob("*"), reverse=True) if root.exists() else []:
-            old.unlink() if old.is_file() else old.rmdir()
-        for rel, data in bundle.files.items():
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_bytes(data)
-    frozen = {
-        p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
-    }
-    assert sorted(frozen) == sorted(bundle.files), "file list changed (see module doc)"
-    for rel, data in bundle.files.items():
-        assert data.decode() == frozen[rel].decode(), f"{case}/{deployer}/{rel} changed"
+    assert_golden_tree(GOLDEN / case / deployer, bundle.files)

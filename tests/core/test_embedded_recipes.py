@@ -11,7 +11,6 @@ to inference intents instead of every query.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from cns_core.criteria import Criteria
 from cns_core.recipes import build_recipe
 from cns_core.serialize import dump_yaml, load_yaml
+from tests.support.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 #: cert-manager depends on prometheus (its ServiceMonitor needs the monitoring CRDs)
@@ -158,10 +158,7 @@ def test_reviewed_facts(store, name):
 @pytest.mark.parametrize("name", QUERIES)
 def test_golden_documents(store, name):
     text = dump_yaml(build(store, QUERIES[name][0]).to_dict())
-    path = GOLDEN / f"{name}.yaml"
-    if os.environ.get("CNS_UPDATE_GOLDEN"):
-        path.write_text(text)
-    assert path.read_text() == text
+    assert_golden(GOLDEN / f"{name}.yaml", text)
 
 
 def test_gb200_gpu_operator_details(store):

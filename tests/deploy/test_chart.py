@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +27,8 @@ from cns_core.serialize import dump_yaml
 from cns_web.config import ALLOWLIST_VARIABLES, EnvReader, Settings
 
 from ..conftest import REPO
-from ..k8s.golden import assert_golden
+from ..support.golden import assert_golden
+from ..support.tools import tool
 from .conftest import CHART, KUSTOMIZE_BASE, Render, run_helm
 
 #: Kubernetes versions to validate against: the chart's kubeVersion floor and the newest schema.
@@ -729,9 +729,7 @@ def test_kustomize_base_is_the_default_render(render: Render) -> None:
 
 
 def test_kubectl_kustomize_builds_the_default_render(render: Render) -> None:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl is not installed (kustomize is built into it)")
+    kubectl = tool("kubectl", hint="sh tools/get-helm.sh fetches it (kustomize is built in)")
     built = subprocess.run(
         [kubectl, "kustomize", str(KUSTOMIZE_BASE)],
         capture_output=True,

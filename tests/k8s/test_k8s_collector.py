@@ -11,9 +11,9 @@ from cns_core.errors import EXIT_UNAVAILABLE, UnavailableError
 from cns_core.serialize import dump_json
 from cns_core.snapshot.collectors.k8s import collect_k8s, node_name_from_env
 
+from ..support.golden import assert_golden
 from .conftest import GPU_NODE
 from .fake_apiserver import FakeAPIServer
-from .golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden" / "k8s_measurement.json"
 

@@ -10,7 +10,7 @@ from cns_core.k8s.agent_objects import JobSpec, job_object, rbac_objects, render
 from cns_core.serialize import load_yaml
 
 from ..conftest import REPO
-from .golden import assert_golden
+from ..support.golden import assert_golden
 
 DEPLOY = REPO / "deployments" / "agent"
 HEADER = (

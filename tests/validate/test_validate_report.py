@@ -7,7 +7,6 @@ then review the diff before committing.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from cns_core.recipes.model import Constraint
 from cns_core.serialize import dump_json, dump_yaml
 from cns_core.snapshot import Snapshot
 from cns_core.validate import format_duration, validate_snapshot
+from tests.support.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = dt.datetime(2026, 1, 2, 18, 30, 0, tzinfo=dt.UTC)
@@ -58,10 +58,7 @@ def _report(snapshot_dir: Path, case: str) -> dict:
 
 
 def _check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("CNS_UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{name} changed; see the module doc"
+    assert_golden(GOLDEN / name, text)
 
 
 @pytest.mark.parametrize(
