@@ -35,6 +35,8 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INVALID_INPUT = 3
 EXIT_UNAVAILABLE = 4
+#: stdout was closed early (``cns ... | head``): 128 + SIGPIPE, as a Unix tool killed by it
+EXIT_BROKEN_PIPE = 141
 
 _RETRYABLE = {
     ErrorCode.RATE_LIMIT_EXCEEDED,

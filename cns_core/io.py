@@ -2,13 +2,15 @@
 
 Sources and destinations:
 
-- a file path (format from the extension: ``.json``, ``.yaml``/``.yml``);
-- ``-`` for stdin / stdout (input format sniffed);
+- a file path;
+- ``-`` for stdin / stdout;
 - ``http://`` / ``https://`` URLs, read only: TLS verified, time-limited, size-capped,
-  held in memory (no temporary files); format from the URL path's extension, else the
-  Content-Type, else sniffed;
+  held in memory (no temporary files);
 - ``cm://namespace/name`` Kubernetes ConfigMaps (via :mod:`cns_core.k8s.configmap`,
   imported only when used), honouring ``kubeconfig``.
+
+Inputs are recognised as JSON or YAML by their content, whatever their name; the
+format of an output file is chosen by the caller (:func:`output_format`).
 """
 
 from __future__ import annotations
@@ -43,14 +45,20 @@ _VALID_SOURCES = "a file path, '-', an http(s):// URL or cm://namespace/name"
 TableRenderer = Callable[[Any], str]
 
 
-def format_from_path(path: str) -> Format:
-    """``.json`` → json, ``.yaml``/``.yml`` → yaml; anything else is an error naming the valid ones."""
-    fmt = _format_from_suffix(path)
-    if fmt is None:
-        raise InvalidRequestError(
-            f"{path}: cannot tell the format from the file name: use .json, .yaml or .yml"
-        )
-    return fmt
+def format_from_path(path: str) -> Format | None:
+    """``.json`` → json, ``.yaml``/``.yml`` → yaml, any other name → None."""
+    lower = path.lower()
+    if lower.endswith(".json"):
+        return Format.JSON
+    if lower.endswith((".yaml", ".yml")):
+        return Format.YAML
+    return None
+
+
+def is_file_destination(dest: str) -> bool:
+    """Whether ``-o dest`` names a file (not stdout, a ConfigMap or a URL)."""
+    text = dest.strip()
+    return text not in ("", STDIO) and not _SCHEME_RE.match(text)
 
 
 def read_document(source: str, *, kubeconfig: str | None = None) -> Any:
@@ -60,17 +68,41 @@ def read_document(source: str, *, kubeconfig: str | None = None) -> Any:
 
         return read_configmap_document(source, kubeconfig=kubeconfig)
     if source == STDIO:
-        text, fmt = sys.stdin.read(MAX_INPUT_BYTES + 1), None
+        text = sys.stdin.read(MAX_INPUT_BYTES + 1)
     elif source.lower().startswith(HTTP_SCHEMES):
-        text, fmt = _read_url(source)
+        text = _read_url(source)
     else:
         _refuse_scheme(source)
-        text, fmt = _read_file(source), format_from_path(source)
+        text = _read_file(source)
     if len(text) > MAX_INPUT_BYTES:
         raise InvalidRequestError(f"{source}: larger than {MAX_INPUT_BYTES} bytes")
+    return load_detected(text, source)
+
+
+def load_detected(text: str, source: str) -> Any:
+    """Decode a JSON or YAML document, recognised by its content.
+
+    Text that starts like JSON (``{`` or ``[``) is read as JSON, and as YAML only if it
+    is not valid JSON (a YAML flow mapping); the JSON error is reported if neither
+    reads. Plain text (a scalar, e.g. a table) is refused.
+    """
     if not text.strip():
         raise InvalidRequestError(f"{source}: the document is empty")
-    return load(text, fmt or _sniff(text), source=source)
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            return load(text, Format.JSON, source=source)
+        except InvalidRequestError as json_error:
+            try:
+                return load(text, Format.YAML, source=source)
+            except InvalidRequestError:
+                raise json_error from None
+    doc = load(text, Format.YAML, source=source)
+    if isinstance(doc, str):
+        raise InvalidRequestError(
+            f"{source}: not a JSON or YAML document but plain text "
+            "(the table format cannot be read back; use json or yaml)"
+        )
+    return doc
 
 
 def write_document(
@@ -129,21 +161,6 @@ def _refuse_scheme(location: str) -> None:
         )
 
 
-def _format_from_suffix(path: str) -> Format | None:
-    lower = path.lower()
-    if lower.endswith(".json"):
-        return Format.JSON
-    if lower.endswith((".yaml", ".yml")):
-        return Format.YAML
-    if lower.endswith((".table", ".txt")):
-        raise InvalidRequestError(f"{path}: the table format cannot be read back; use json or yaml")
-    return None
-
-
-def _sniff(text: str) -> Format:
-    return Format.JSON if text.lstrip().startswith(("{", "[")) else Format.YAML
-
-
 def _read_file(path: str) -> str:
     try:
         with open(path, "rb") as handle:
@@ -164,11 +181,10 @@ def _decode(data: bytes, source: str) -> str:
         raise InvalidRequestError(f"{source}: not UTF-8 text") from None
 
 
-def _read_url(url: str) -> tuple[str, Format | None]:
-    """GET ``url`` (TLS verified, ≥ TLS 1.2) into memory; the format if the URL or type tells it."""
+def _read_url(url: str) -> str:
+    """GET ``url`` (TLS verified, ≥ TLS 1.2) into memory."""
     import ssl
     import urllib.error
-    import urllib.parse
     import urllib.request
 
     context = ssl.create_default_context()
@@ -184,7 +200,6 @@ def _read_url(url: str) -> tuple[str, Format | None]:
     try:
         with opener.open(request, timeout=URL_SOCKET_TIMEOUT) as response:
             data = _read_capped(response, url)
-            content_type = response.headers.get_content_type()
     except urllib.error.HTTPError as exc:
         status = f"HTTP {exc.code} {exc.reason}"
         if exc.code == 404:
@@ -194,8 +209,7 @@ def _read_url(url: str) -> tuple[str, Format | None]:
         raise _connection_error(url, exc.reason) from None
     except (TimeoutError, OSError) as exc:
         raise _connection_error(url, exc) from None
-    fmt = _format_from_suffix(urllib.parse.urlsplit(url).path) or _format_from_type(content_type)
-    return _decode(data, url), fmt
+    return _decode(data, url)
 
 
 def _read_capped(response: Any, url: str) -> bytes:
@@ -213,14 +227,6 @@ def _read_capped(response: Any, url: str) -> bytes:
             raise TimeoutExceededError(f"{url}: download took longer than {URL_TOTAL_TIMEOUT:g}s")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _format_from_type(content_type: str) -> Format | None:
-    if content_type.endswith("json"):
-        return Format.JSON
-    if content_type.endswith("yaml"):
-        return Format.YAML
-    return None
 
 
 def _connection_error(url: str, reason: Any) -> Exception:

@@ -5,6 +5,10 @@
   so a missing one must not pass as green. Locally, tests skip with the reason.
 - A run with ``CNS_UPDATE_GOLDEN=1`` fails at its end listing the golden files it
   rewrote (tests/support/golden.py).
+
+The tests run on the project's own example data (``examples/``). Real-world snapshots
+in the shared folder (``CNS_SHARED_DIR``, default ``../shared``) add extra checks, which
+skip when it is absent (and fail under CI).
 """
 
 from __future__ import annotations
@@ -20,7 +24,30 @@ from cns_core.recipes import load_store, reset_store_cache
 from tests.support.golden import REWRITTEN
 from tests.support.paths import REPO, SHARED
 
+EXAMPLES = REPO / "examples"
+EXAMPLE_SNAPSHOTS = EXAMPLES / "snapshots"
 SNAPSHOTS = SHARED / "fixtures" / "snapshots"
+#: The node snapshots both the examples and the shared fixtures have.
+SNAPSHOT_NAMES = ("h100-eks-ubuntu.yaml", "gb200-eks-ubuntu.yaml")
+
+
+def snapshot_params(*names: str, **extra: Any) -> list[Any]:
+    """pytest params: each snapshot of ``examples/``, then the shared fixture of the same name.
+
+    The shared ones are extra checks, skipped when the shared folder is absent. ``extra``
+    maps a name to more values appended to its params (e.g. the expected result).
+    """
+    params = []
+    for where, folder in (("examples", EXAMPLE_SNAPSHOTS), ("shared", SNAPSHOTS)):
+        marks = (
+            [pytest.mark.skip(reason=f"shared fixtures not found at {folder}")]
+            if where == "shared" and not folder.is_dir()
+            else []
+        )
+        for name in names or SNAPSHOT_NAMES:
+            values = (folder / name, *extra.get(name, ()))
+            params.append(pytest.param(*values, id=f"{where}-{name}", marks=marks))
+    return params
 
 
 @pytest.fixture
@@ -33,7 +60,13 @@ def store():
 
 @pytest.fixture
 def snapshot_dir() -> Path:
-    """The real EKS node snapshots (read-only, from ../shared)."""
+    """The example node snapshots (``examples/snapshots``)."""
+    return EXAMPLE_SNAPSHOTS
+
+
+@pytest.fixture
+def shared_snapshot_dir() -> Path:
+    """The real node snapshots in the shared folder (read-only); skips when it is absent."""
     if not SNAPSHOTS.is_dir():
         pytest.skip(f"shared fixtures not found at {SNAPSHOTS}")
     return SNAPSHOTS

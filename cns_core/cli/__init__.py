@@ -2,19 +2,21 @@
 
 Subcommands are imported lazily, so ``cns recipe`` never imports the web stack,
 the kubernetes client or NVML. Errors become one line on stderr and an exit code:
-0 success, 1 other failure, 2 usage, 3 invalid input, 4 not found / unavailable.
+0 success, 1 other failure, 2 usage, 3 invalid input, 4 not found / unavailable,
+141 stdout closed early (quietly, as Unix tools do).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from .. import __version__
-from ..errors import EXIT_FAILURE, CNSError
+from ..errors import EXIT_BROKEN_PIPE, EXIT_FAILURE, CNSError
 
 #: command name → "module:attribute", loaded on first use
 COMMANDS = {
@@ -46,9 +48,23 @@ class CNSGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:  # --help and --version print while the arguments are parsed
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except CNSError as exc:
             if ctx.meta.get("cns.debug"):
                 raise
@@ -105,6 +121,21 @@ def cli(ctx: click.Context, debug: bool, log_json: bool) -> None:
 def version() -> None:
     """Print the cns version."""
     click.echo(f"cns version {__version__}")
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    """The reader of stdout went away (``| head``): stop quietly with 141, as Unix tools do.
+
+    stdout is pointed at /dev/null first, so the interpreter's final flush of what is
+    still buffered cannot fail again and print a traceback.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (e.g. captured by a test runner)
+        pass
+    raise click.exceptions.Exit(EXIT_BROKEN_PIPE)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -22,6 +23,7 @@ from .oci import (
 from .options import data_option, debug_option, kubeconfig_option
 
 DEFAULT_OUTPUT = "./bundle"
+STDOUT = "-"
 TITLES = {Deployer.HELM: "Helm umbrella chart", Deployer.ARGOCD: "Argo CD applications"}
 
 
@@ -38,9 +40,9 @@ TITLES = {Deployer.HELM: "Helm umbrella chart", Deployer.ARGOCD: "Argo CD applic
     "--output",
     default=DEFAULT_OUTPUT,
     show_default=True,
-    metavar="DIR|FILE.zip|oci://HOST/REPO[:TAG]",
-    help="A directory (new, empty, or a previous bundle), a .zip file, or an OCI registry "
-    "(tag default: the cns version).",
+    metavar="DIR|FILE.zip|-|oci://HOST/REPO[:TAG]",
+    help="A directory (new, empty, or a previous bundle), a .zip file, '-' for the zip on "
+    "stdout, or an OCI registry (tag default: the cns version).",
 )
 @click.option(
     "-d",
@@ -131,6 +133,7 @@ def bundle(
       cns recipe --service eks --accelerator gb200 -o recipe.yaml
       cns bundle -r recipe.yaml -o ./bundle
       cns bundle -r recipe.yaml -o bundle.zip --set gpu-operator:driver.version=580.105.08
+      cns bundle -r recipe.yaml -o - | ssh host 'cat > bundle.zip'
       cns bundle -r recipe.yaml -d argocd --repo https://github.com/org/gitops.git
       cns bundle -r recipe.yaml --accelerated-node-toleration nvidia.com/gpu:NoSchedule
       cns bundle -r recipe.yaml -o oci://ghcr.io/org/cns-bundle:1.0.0
@@ -164,6 +167,12 @@ def bundle(
     if reference is not None:
         push_output(result, reference, registry, image_refs, TITLES[result.deployer])
         return
+    if destination is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(result.zip)
+        sys.stdout.buffer.flush()
+        _report_streamed(result)
+        return
     if destination.suffix.lower() == ".zip":
         write_zip(result.zip, destination)
     else:
@@ -171,10 +180,18 @@ def bundle(
     _report(result, destination)
 
 
-def _destination(output: str) -> Path:
+def _destination(output: str) -> Path | None:
+    """The directory or zip file to write, or None for the zip on stdout (``-o -``)."""
     text = output.strip()
     if not text:
         raise InvalidRequestError("invalid --output: empty; use -o DIR or -o FILE.zip")
+    if text == STDOUT:
+        if sys.stdout.isatty():
+            raise click.UsageError(
+                "-o - writes a zip to stdout, which is a terminal: redirect it "
+                "(cns bundle ... -o - > bundle.zip) or use -o FILE.zip"
+            )
+        return None
     if "://" in text:
         raise InvalidRequestError(
             f"invalid --output {text!r}: a directory, a .zip file or oci://HOST/REPO[:TAG]"
@@ -201,6 +218,17 @@ def _refuse_options_before_subcommand(ctx: click.Context) -> None:
                 f"'cns bundle {ctx.invoked_subcommand}'",
                 ctx=ctx,
             )
+
+
+def _report_streamed(result: Bundle) -> None:
+    """With the zip on stdout, the summary and warnings go to stderr."""
+    click.echo(
+        f"{TITLES[result.deployer]} written to stdout as a zip "
+        f"({result.file_count} files, {len(result.zip):,} bytes)",
+        err=True,
+    )
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
 
 
 def _report(result: Bundle, destination: Path) -> None:

@@ -7,23 +7,26 @@ from typing import Any, TypeVar
 
 import click
 
+from ..io import format_from_path, is_file_destination
 from ..serialize import Format
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def output_options(default_format: Format = Format.YAML) -> Callable[[F], F]:
-    """``-o/--output`` and ``-t/--format`` for commands that print a document."""
+    """``-o/--output`` and ``-t/--format`` for commands that print a document.
+
+    The command resolves the two with :func:`output_format`.
+    """
 
     def decorate(func: F) -> F:
         func = click.option(
             "-t",
             "--format",
             "fmt",
-            default=default_format.value,
-            show_default=True,
             metavar="json|yaml|table",
-            help="Output format.",
+            help=f"Output format (default: the -o file's extension, .json/.yaml/.yml, "
+            f"else {default_format.value}).",
             shell_complete=lambda *_: [
                 click.shell_completion.CompletionItem(f.value) for f in Format
             ],
@@ -33,11 +36,36 @@ def output_options(default_format: Format = Format.YAML) -> Callable[[F], F]:
             "--output",
             default="-",
             show_default=True,
-            metavar="FILE|-",
-            help="Where to write the result ('-' is stdout).",
+            metavar="FILE|-|cm://NS/NAME",
+            help="Where to write the result ('-' is stdout); a .json, .yaml or .yml file "
+            "gets that format.",
         )(func)
 
     return decorate
+
+
+def output_format(output: str, fmt: str | None, default: Format = Format.YAML) -> Format:
+    """The format to write ``-o output`` in: ``--format`` if given, else the file's extension.
+
+    ``-o json`` (a kubectl habit) and an extension that contradicts ``--format`` are
+    usage errors (exit 2); an unknown ``--format`` is invalid input (exit 3).
+    """
+    chosen = Format.parse(fmt) if fmt is not None else None
+    name = output.strip()
+    if name.lower() in {*Format, "yml"}:
+        hint = "yaml" if name.lower() == "yml" else name.lower()
+        raise click.UsageError(
+            f"-o {name} would write a file named {name!r}: did you mean --format {hint}? "
+            f"(for a file of that name use -o ./{name})"
+        )
+    from_name = format_from_path(name) if is_file_destination(name) else None
+    if from_name is not None and chosen is not None and chosen is not from_name:
+        suffix = ".txt" if chosen is Format.TABLE else f".{chosen.value}"
+        raise click.UsageError(
+            f"-o {name} names a {from_name.value} file but --format is {chosen.value}: "
+            f"drop --format or name the file *{suffix}"
+        )
+    return chosen or from_name or default
 
 
 def data_option(func: F) -> F:

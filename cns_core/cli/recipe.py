@@ -21,7 +21,7 @@ from ..recipes import RecipeResult, build_recipe, load_store
 from ..recipes.builder import ConstraintEvaluator
 from ..recipes.explain import Change
 from ..serialize import Format
-from .options import data_option, debug_option, kubeconfig_option, output_options
+from .options import data_option, debug_option, kubeconfig_option, output_format, output_options
 
 
 def _choices(values: tuple[str, ...]) -> Any:
@@ -91,7 +91,7 @@ def recipe(
     kubeconfig: str | None,
     data_dir: str | None,
     output: str,
-    fmt: str,
+    fmt: str | None,
 ) -> None:
     """Build the recipe (components, versions, settings, order) for a GPU cluster.
 
@@ -114,7 +114,7 @@ def recipe(
             "no criteria given: use at least one of --service, --accelerator, --intent, --os, "
             "--nodes, --criteria FILE or --snapshot FILE (e.g. --service any for the generic recipe)"
         )
-    output_format = Format.parse(fmt)
+    fmt_out = output_format(output, fmt)
     criteria, evaluator = Criteria(), None
     if snapshot_source is not None:
         criteria, evaluator = _from_snapshot(snapshot_source, kubeconfig)
@@ -129,7 +129,7 @@ def recipe(
     store = load_store(data_dir)
     changes: list[Change] | None = [] if explain else None
     result = build_recipe(criteria, store, evaluator=evaluator, explain=changes)
-    write_document(result.to_dict(), output, output_format, kubeconfig=kubeconfig)
+    write_document(result.to_dict(), output, fmt_out, kubeconfig=kubeconfig)
     if changes is not None:
         click.echo(_explanation(result, changes), err=True, nl=False)
 

@@ -15,7 +15,7 @@ import click
 from ..io import CONFIGMAP_SCHEME, write_document
 from ..serialize import Format
 from ..snapshot.model import reading_str
-from .options import bool_option, debug_option, kubeconfig_option, output_options
+from .options import bool_option, debug_option, kubeconfig_option, output_format, output_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -156,7 +156,7 @@ def snapshot(ctx: click.Context, **params: Any) -> None:
       cns snapshot --format json -o - | jq .
       cns snapshot --deploy-agent --node-selector nodeGroup=gpu -o cm://gpu-operator/cns-snapshot
     """
-    fmt = Format.parse(params["fmt"])
+    fmt = output_format(params["output"], params["fmt"])
     if params["deploy_agent"]:
         doc = _run_agent(params, debug=bool(ctx.meta.get("cns.debug")))
     else:

@@ -12,7 +12,7 @@ from ..io import STDIO, read_document, write_document
 from ..serialize import Format
 from ..snapshot import Snapshot
 from ..validate import Status, constraints_from_document, validate_snapshot
-from .options import bool_option, debug_option, kubeconfig_option, output_options
+from .options import bool_option, debug_option, kubeconfig_option, output_format, output_options
 from .tables import render_validation_table
 
 
@@ -50,7 +50,7 @@ def validate(
     no_fail_on_error: bool,
     kubeconfig: str | None,
     output: str,
-    fmt: str,
+    fmt: str | None,
 ) -> None:
     """Check a snapshot against the constraints of a recipe.
 
@@ -70,7 +70,7 @@ def validate(
       cns validate -r recipe.yaml -s snapshot.yaml
       cns validate -r recipe.yaml -s cm://gpu-operator/cns-snapshot -t table
     """
-    output_format = Format.parse(fmt)
+    fmt_out = output_format(output, fmt)
     if STDIO == recipe_source == snapshot_source:
         raise click.UsageError("--recipe and --snapshot cannot both read stdin ('-')")
     constraints = constraints_from_document(
@@ -86,7 +86,7 @@ def validate(
     write_document(
         report.to_dict(),
         output,
-        output_format,
+        fmt_out,
         kubeconfig=kubeconfig,
         table=lambda doc: render_validation_table(doc, colour=colour),
     )

@@ -148,12 +148,7 @@ def test_bad_input_gives_one_line_and_documented_exit_code(args, code, message):
         ("c.yaml", "kind: Recipe\n", 'invalid kind "Recipe", expected "recipeCriteria"'),
         ("c.yaml", "spec: {service: windows}\n", "invalid service 'windows'"),
         ("c.json", "{not json", "invalid JSON in"),
-        (
-            "c.conf",
-            "spec: {}",
-            "cannot tell the format from the file name: use .json, .yaml or .yml",
-        ),
-        ("c.txt", "spec: {}", "the table format cannot be read back; use json or yaml"),
+        ("c.txt", "FIELD  VALUE\n", "the table format cannot be read back; use json or yaml"),
     ],
 )
 def test_bad_criteria_files(tmp_path, name, text, message):

@@ -45,6 +45,31 @@ def test_snapshot_to_a_yaml_file(host: None, tmp_path: Path) -> None:
     assert Snapshot.from_dict(read_document(str(out))).find(MeasurementType.GPU, "gpu-3", "model")
 
 
+@pytest.mark.parametrize(("name", "fmt"), [("snap.json", "json"), ("snap.yml", "yaml")])
+def test_snapshot_file_format_follows_the_extension(
+    host: None, tmp_path: Path, name: str, fmt: str
+) -> None:
+    out = tmp_path / name
+    code, _, err = _run("snapshot", "-o", str(out))
+    assert code == 0, err
+    text = out.read_text()
+    assert text.startswith("{") == (fmt == "json")
+    assert Snapshot.from_dict(read_document(str(out))).find(MeasurementType.GPU, "smi", "gpu-count")
+
+
+def test_snapshot_output_named_like_a_format_gets_a_hint(
+    host: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run("snapshot", "-o", "json")
+    assert code == 2
+    assert "did you mean --format json?" in err
+    assert not (tmp_path / "json").exists()
+    code, _, err = _run("snapshot", "-o", "s.yaml", "-t", "json")
+    assert code == 2
+    assert "names a yaml file but --format is json" in err
+
+
 def test_snapshot_table(host: None) -> None:
     code, out, _ = _run("snapshot", "-t", "table", "--systemd-service", "kubelet.service")
     assert code == 0

@@ -15,6 +15,7 @@ from cns_core.snapshot.infer import (
     infer_os,
     infer_service,
 )
+from tests.conftest import snapshot_params
 
 
 def _snapshot(type_: MeasurementType, subtype: str, **data: str) -> Snapshot:
@@ -22,14 +23,18 @@ def _snapshot(type_: MeasurementType, subtype: str, **data: str) -> Snapshot:
 
 
 @pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("h100-eks-ubuntu.yaml", Criteria(service="eks", accelerator="h100", os="ubuntu")),
-        ("gb200-eks-ubuntu.yaml", Criteria(service="eks", accelerator="gb200", os="ubuntu")),
-    ],
+    ("path", "expected"),
+    snapshot_params(
+        "h100-eks-ubuntu.yaml",
+        "gb200-eks-ubuntu.yaml",
+        **{
+            "h100-eks-ubuntu.yaml": [Criteria(service="eks", accelerator="h100", os="ubuntu")],
+            "gb200-eks-ubuntu.yaml": [Criteria(service="eks", accelerator="gb200", os="ubuntu")],
+        },
+    ),
 )
-def test_real_snapshots(snapshot_dir: Path, name: str, expected: Criteria) -> None:
-    snapshot = Snapshot.from_dict(read_document(str(snapshot_dir / name)))
+def test_real_snapshots(path: Path, expected: Criteria) -> None:
+    snapshot = Snapshot.from_dict(read_document(str(path)))
     assert criteria_from_snapshot(snapshot) == expected
 
 

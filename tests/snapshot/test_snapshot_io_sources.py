@@ -218,9 +218,40 @@ def test_files_and_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert read_document("-")["kind"] == "Snapshot"
     with pytest.raises(NotFoundError, match="no such file"):
         read_document(str(tmp_path / "nope.yaml"))
-    (tmp_path / "snap.conf").write_text(SNAPSHOT_YAML)
-    with pytest.raises(InvalidRequestError, match="cannot tell the format from the file name"):
-        read_document(str(tmp_path / "snap.conf"))
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("snap.conf", SNAPSHOT_YAML),
+        ("snap.json", SNAPSHOT_YAML),  # YAML under a .json name (cns recipe -o r.json, once)
+        ("snap.yaml", SNAPSHOT_JSON),
+        ("snap", SNAPSHOT_JSON),
+        ("snap.json", "{kind: Snapshot, measurements: []}"),  # a YAML flow mapping
+    ],
+)
+def test_files_are_read_by_content_whatever_their_name(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    assert read_document(str(path)) == {"kind": "Snapshot", "measurements": []}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"kind": "Snapshot",', "invalid JSON in"),  # neither JSON nor YAML: the JSON error
+        ("kind: [Snapshot", "invalid YAML in"),
+        ("FIELD  VALUE\n-----  -----\n", "the table format cannot be read back"),
+        (" \n", "the document is empty"),
+    ],
+)
+def test_unreadable_files(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "doc.yaml"
+    path.write_text(text)
+    with pytest.raises(InvalidRequestError, match=message):
+        read_document(str(path))
 
 
 def test_table_renderer_is_used_for_table_output(tmp_path: Path) -> None:

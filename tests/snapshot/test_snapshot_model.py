@@ -12,8 +12,7 @@ from cns_core.errors import InvalidRequestError, NotFoundError
 from cns_core.io import read_document
 from cns_core.serialize import dump_json, dump_yaml, load_json, load_yaml
 from cns_core.snapshot import Measurement, MeasurementType, Snapshot, Subtype, reading_str
-
-FIXTURES = ("h100-eks-ubuntu.yaml", "gb200-eks-ubuntu.yaml")
+from tests.conftest import snapshot_params
 
 
 def _readings(doc: dict) -> dict[tuple[str, str, str], object]:
@@ -25,10 +24,10 @@ def _readings(doc: dict) -> dict[tuple[str, str, str], object]:
     }
 
 
-@pytest.mark.parametrize("name", FIXTURES)
+@pytest.mark.parametrize("path", snapshot_params())
 @pytest.mark.parametrize(("dump", "load"), [(dump_yaml, load_yaml), (dump_json, load_json)])
-def test_fixture_round_trips_every_reading(snapshot_dir: Path, name: str, dump, load) -> None:
-    raw = read_document(str(snapshot_dir / name))
+def test_fixture_round_trips_every_reading(path: Path, dump, load) -> None:
+    raw = read_document(str(path))
     snapshot = Snapshot.from_dict(raw)
     again = load(dump(snapshot.to_dict()))
     assert _readings(again) == _readings(raw)

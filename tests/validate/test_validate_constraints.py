@@ -21,6 +21,7 @@ from cns_core.validate import (
     constraint_evaluator,
     constraints_from_document,
 )
+from tests.conftest import snapshot_params
 
 SNAPSHOT = Snapshot(
     [
@@ -216,8 +217,9 @@ def test_evaluator_for_the_recipe_builder() -> None:
     assert reason.startswith("value not found in snapshot")
 
 
-def test_recipe_from_the_h100_snapshot_excludes_failing_overlays(snapshot_dir: Path, store) -> None:
-    snapshot = Snapshot.from_dict(read_document(str(snapshot_dir / "h100-eks-ubuntu.yaml")))
+@pytest.mark.parametrize("path", snapshot_params("h100-eks-ubuntu.yaml"))
+def test_recipe_from_the_h100_snapshot_excludes_failing_overlays(path: Path, store) -> None:
+    snapshot = Snapshot.from_dict(read_document(str(path)))
     criteria = criteria_from_snapshot(snapshot).replace(intent="inference")
     result = build_recipe(criteria, store, evaluator=constraint_evaluator(snapshot))
     # h100-inference needs Kubernetes >= 1.31; this EKS node runs v1.30.14
@@ -232,8 +234,9 @@ def test_recipe_from_the_h100_snapshot_excludes_failing_overlays(snapshot_dir: P
     assert warning.reason == "expected >= 1.31, got v1.30.14-eks-3025e55"
 
 
-def test_recipe_from_the_gb200_snapshot_keeps_its_overlays(snapshot_dir: Path, store) -> None:
-    snapshot = Snapshot.from_dict(read_document(str(snapshot_dir / "gb200-eks-ubuntu.yaml")))
+@pytest.mark.parametrize("path", snapshot_params("gb200-eks-ubuntu.yaml"))
+def test_recipe_from_the_gb200_snapshot_keeps_its_overlays(path: Path, store) -> None:
+    snapshot = Snapshot.from_dict(read_document(str(path)))
     criteria = criteria_from_snapshot(snapshot).replace(intent="training")
     assert criteria == Criteria(service="eks", accelerator="gb200", intent="training", os="ubuntu")
     result = build_recipe(criteria, store, evaluator=constraint_evaluator(snapshot))
