@@ -1,4 +1,4 @@
-"""flask-smorest configured for cns: the Api (OpenAPI document, docs page) and the blueprint class.
+"""flask-smorest configured for cns: the Api (OpenAPI document) and the blueprint class.
 
 Blueprints use :class:`ApiBlueprint` so that their arguments fail with our 400
 error body and their routes land in the OpenAPI document.
@@ -89,15 +89,13 @@ def validation_error(error: ValidationError, what: str) -> InvalidRequestError:
 
 
 def init_api(app: Flask) -> CNSApi:
-    """flask-smorest: OpenAPI document at /openapi.json, Swagger UI at /docs."""
+    """flask-smorest: the OpenAPI document at /openapi.json (Swagger UI is blueprints/ui.py)."""
     app.config.update(
         API_TITLE="cns: Cloud Native Stack recipe API",
         API_VERSION=__version__,
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
         API_SPEC_OPTIONS={
             "info": {
                 "description": "GPU Kubernetes recipes (components, versions, settings, order) "

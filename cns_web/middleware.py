@@ -32,7 +32,7 @@ REQUEST_ID_HEADER = "X-Request-Id"
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9{][A-Za-z0-9._:=+/{}-]{0,63}")
 UNMATCHED_ROUTE = "<unmatched>"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-#: JSON needs no scripts, styles or frames; HTML (the docs page) is left to set its own policy.
+#: JSON needs no scripts, styles or frames; a response with its own policy (/docs) keeps it.
 API_CSP = ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 SECURITY_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
@@ -75,12 +75,12 @@ def check_deadline(stage: str) -> None:
 
 def _finish_headers(status: int, headers: list[tuple[str, str]], request_id: str) -> None:
     """Add the security headers and the request id, and keep Retry-After only where it belongs."""
-    html = False
+    own_csp = False
     retry_at = -1
-    for i, (name, value) in enumerate(headers):
+    for i, (name, _value) in enumerate(headers):
         lower = name.lower()
-        if lower == "content-type":
-            html = value.startswith("text/html")
+        if lower == "content-security-policy":
+            own_csp = True
         elif lower == "retry-after":
             retry_at = i
     if status in RETRY_STATUSES:
@@ -92,7 +92,7 @@ def _finish_headers(status: int, headers: list[tuple[str, str]], request_id: str
         del headers[retry_at]
     headers += SECURITY_HEADERS
     headers.append((REQUEST_ID_HEADER, request_id))
-    if not html:
+    if not own_csp:
         headers.append(API_CSP)
 
 

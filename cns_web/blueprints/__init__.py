@@ -1,1 +1,1 @@
-"""The service's blueprints: recipe, bundle and health (with the service-info root)."""
+"""The service's blueprints: recipe, bundle, health (with the service-info root) and ui (/docs)."""

@@ -58,3 +58,9 @@ def test_wheel_install_ships_recipes_and_templates(tmp_path):
         "import cns_core, cns_recipes, cns_templates as t; print(cns_core.__file__, cns_recipes.__file__, t.__file__)",
     )
     assert all(str(tmp_path / "venv") in path for path in where.stdout.split()), where.stdout
+    docs_page = run(
+        str(bin_dir / "python"),
+        "-c",
+        "from cns_web.blueprints.ui import PAGE_DIR; print(sorted(p.name for p in PAGE_DIR.iterdir()))",
+    )
+    assert docs_page.stdout.split() == ["['index.html',", "'init.js']"], docs_page.stderr

@@ -160,11 +160,30 @@ def test_security_headers_on_json_responses(client):
         assert "Retry-After" not in response.headers
 
 
-def test_docs_page_is_html_without_the_json_policy(client):
+def test_docs_page_is_html_with_its_own_policy(client):
+    from cns_web.blueprints.ui import DOCS_CSP
+
     response = client.get("/docs")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
-    assert "Content-Security-Policy" not in response.headers
+    assert response.headers.getlist("Content-Security-Policy") == [DOCS_CSP]
+    assert 'src="docs/init.js"' in response.get_data(as_text=True)
+
+
+def test_docs_assets_come_from_the_pinned_swagger_ui_package(client):
+    from swagger_ui_bundle import swagger_ui_path
+
+    response = client.get("/docs/swagger-ui/swagger-ui-bundle.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.get_data() == (swagger_ui_path / "swagger-ui-bundle.js").read_bytes()
+    assert response.headers["Cache-Control"] == "public, max-age=86400"
+    script = client.get("/docs/init.js")
+    assert script.status_code == 200 and b"SwaggerUIBundle(" in script.get_data()
+    for path in ("/docs/swagger-ui/index.html", "/docs/swagger-ui/..%2Fsetup.cfg", "/docs/"):
+        missing = client.get(path)
+        assert missing.status_code == 404, path
+        assert missing.json["code"] == "NOT_FOUND"
 
 
 def test_access_log_has_method_route_status_duration_and_request_id(make_app, capsys):
