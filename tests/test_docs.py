@@ -86,3 +86,10 @@ def test_every_route_is_documented():
             assert f"`{method} {path}" in api_doc, (
                 f"{method} {path} is not documented in docs/api.md"
             )
+
+
+def test_the_docs_page_policy_is_the_documented_one():
+    from cns_web.blueprints.ui import DOCS_CSP
+
+    api_doc = " ".join((REPO / "docs" / "api.md").read_text().split())
+    assert f"`Content-Security-Policy: {DOCS_CSP}`" in api_doc
