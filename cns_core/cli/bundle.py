@@ -227,8 +227,8 @@ def _report_streamed(result: Bundle) -> None:
         f"({result.file_count} files, {len(result.zip):,} bytes)",
         err=True,
     )
-    for note in result.notes:
-        click.echo(f"warning: {note}", err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _report(result: Bundle, destination: Path) -> None:
