@@ -6,7 +6,6 @@ Regenerate the recipes after a deliberate change to the recipe data with
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from cns_core.snapshot import Snapshot
 from cns_core.snapshot.infer import criteria_from_snapshot
 
 from .conftest import EXAMPLE_SNAPSHOTS, EXAMPLES
+from .support.golden import assert_golden
 
 RECIPES = sorted((EXAMPLES / "recipes").iterdir())
 
@@ -30,11 +30,7 @@ def test_example_recipes_are_what_cns_builds(path: Path, store) -> None:
     fmt = format_from_path(path.name)
     assert fmt is not None, f"{path.name}: name it .json, .yaml or .yml"
     built = dump(build_recipe(criteria, store).to_dict(), fmt)
-    if os.environ.get("CNS_UPDATE_GOLDEN"):
-        path.write_text(built, encoding="utf-8")
-    assert path.read_text(encoding="utf-8") == built, (
-        f"{path.relative_to(EXAMPLES.parent)} is stale; see the module doc"
-    )
+    assert_golden(path, built)
     RecipeResult.from_dict(doc, source=str(path))
 
 
