@@ -1,4 +1,4 @@
-"""Deployable bundles: a Helm umbrella chart or Argo CD applications, from a recipe.
+"""Deployable bundles: a Helm umbrella chart, Argo CD applications or Flux HelmReleases.
 
 ``generate_bundle(recipe, store, BundleOptions.parse(...))`` builds every file in
 memory; :mod:`.archive` writes them to a directory or a byte-deterministic zip.

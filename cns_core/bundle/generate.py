@@ -14,6 +14,7 @@ from ..recipes.store import RecipeStore
 from ..serialize import dump_yaml
 from .archive import CHECKSUMS_FILE, checksums, zip_bytes
 from .argocd import argocd_files
+from .flux import FLUX_KUSTOMIZATION_FILE, GIT_SOURCE_FILE, flux_files
 from .helm import helm_files
 from .options import REPO_PLACEHOLDER, BundleOptions, Deployer
 from .plan import plan_bundle
@@ -71,18 +72,21 @@ def generate_bundle(
             "--dry-run shows the commands)",
             "or install the umbrella chart as one release: see {dir}/README.md",
         )
-    else:
+    elif options.deployer is Deployer.ARGOCD:
         if not options.repo:
             warnings.append(
-                f"no --repo given: the Applications point at {REPO_PLACEHOLDER}; "
-                "rerun with --repo URL (or edit app-of-apps.yaml and */application.yaml) "
-                "before applying"
+                _no_repo("the Applications point", "app-of-apps.yaml and */application.yaml")
             )
         files = argocd_files(recipe, store, components, options.repo, version, warnings)
+        steps = (_push_step(options.repo), "kubectl apply -f {dir}/app-of-apps.yaml")
+    else:
+        if not options.repo:
+            warnings.append(_no_repo("the GitRepository points", GIT_SOURCE_FILE))
+        files = flux_files(recipe, store, components, options.repo, version, warnings)
         steps = (
-            "push the contents of {dir} to the root of your GitOps repository "
-            f"({options.repo or REPO_PLACEHOLDER})",
-            "kubectl apply -f {dir}/app-of-apps.yaml",
+            _push_step(options.repo),
+            f"kubectl apply -f {{dir}}/{GIT_SOURCE_FILE} -f {{dir}}/{FLUX_KUSTOMIZATION_FILE}   "
+            "(or flux bootstrap / flux create: see {dir}/README.md)",
         )
     if warnings:
         files[WARNINGS_FILE] = "".join(f"{w}\n" for w in warnings).encode()
@@ -90,3 +94,18 @@ def generate_bundle(
     files[CHECKSUMS_FILE] = checksums(files)
     ordered = {path: files[path] for path in sorted(files)}
     return Bundle(options.deployer, MappingProxyType(ordered), tuple(warnings), steps)
+
+
+def _no_repo(what: str, files: str) -> str:
+    """The warning of a GitOps bundle generated without ``--repo``."""
+    return (
+        f"no --repo given: {what} at {REPO_PLACEHOLDER}; "
+        f"rerun with --repo URL (or edit {files}) before applying"
+    )
+
+
+def _push_step(repo: str) -> str:
+    return (
+        "push the contents of {dir} to the root of your GitOps repository "
+        f"({repo or REPO_PLACEHOLDER})"
+    )

@@ -16,8 +16,11 @@ from .recipe_manifests import (
     component_manifests,
     creates_custom_resource,
     manifest_chart,
+    manifests_after_chart,
+    manifests_release,
 )
 from .templating import render
+from .values import values_document
 
 COMPONENTS_DIR = "components"
 DEPLOY_TIMEOUT = "10m"
@@ -140,9 +143,9 @@ def _deploy_steps(
         if not templates:
             steps.append(chart_step)
             continue
-        late = any(creates_custom_resource(t) for t in templates.values())
+        late = manifests_after_chart(templates)
         manifest_step = DeployStep(
-            release=f"{component.name}-{MANIFESTS_DIR}",
+            release=manifests_release(component.name),
             chart=f"{COMPONENTS_DIR}/{component.name}/{MANIFESTS_DIR}",
             repo="",
             version="",
@@ -173,8 +176,7 @@ def _component_files(
         f"{component.ref.version}) for deploy.sh; the same as under {component.name}: "
         "in values.yaml\n"
     )
-    values = sorted_keys(component.values)
-    files = {f"{root}/values.yaml": (header + (dump_yaml(values) if values else "{}\n")).encode()}
+    files = {f"{root}/values.yaml": (header + values_document(component.values)).encode()}
     files.update(
         manifest_chart(
             component,

@@ -21,6 +21,7 @@ class Deployer(Choice):
 
     HELM = "helm"
     ARGOCD = "argocd"
+    FLUX = "flux"
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class BundleOptions:
 
 
 def parse_repo(repo: str) -> str:
-    """A Git repository URL for Argo CD (``""`` = none given)."""
+    """A Git repository URL for Argo CD or Flux (``""`` = none given)."""
     repo = repo.strip()
     if repo and not _REPO_RE.fullmatch(repo):
         raise InvalidRequestError(

@@ -95,6 +95,17 @@ def creates_custom_resource(text: str) -> bool:
     return not groups <= BUILTIN_GROUPS
 
 
+def manifests_after_chart(templates: dict[str, str]) -> bool:
+    """Whether a component's manifests go after its chart (they create custom resources)
+    rather than before it (ConfigMaps its workloads read)."""
+    return any(creates_custom_resource(t) for t in templates.values())
+
+
+def manifests_release(component: str) -> str:
+    """The name of the release that installs a component's manifests chart."""
+    return f"{component}-{MANIFESTS_DIR}"
+
+
 def manifest_chart(
     component: BundleComponent,
     templates: dict[str, str],

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ..nested_maps import deep_merge
+from ..nested_maps import deep_merge, sorted_keys
 from ..recipes.model import ComponentRef
 from ..recipes.registry import RegistryComponent
 from ..recipes.store import RecipeStore
-from ..serialize import load_yaml
+from ..serialize import dump_yaml, load_yaml
 from .overrides import SetOverride, set_path
 from .placement import Placement
 
@@ -71,3 +71,8 @@ def _parsed_values(text: str, path: str) -> Mapping[str, Any]:
             f"got {type(doc).__name__}"
         )
     return doc
+
+
+def values_document(values: Mapping[str, Any]) -> str:
+    """A component's values as a values file: keys sorted, ``{}`` when there are none."""
+    return dump_yaml(sorted_keys(values)) if values else "{}\n"

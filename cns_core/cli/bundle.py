@@ -1,4 +1,5 @@
-"""``cns bundle``: turn a recipe into a Helm umbrella chart or Argo CD applications."""
+"""``cns bundle``: turn a recipe into a Helm umbrella chart, Argo CD applications or Flux
+HelmReleases."""
 
 from __future__ import annotations
 
@@ -24,7 +25,11 @@ from .options import data_option, debug_option, kubeconfig_option
 
 DEFAULT_OUTPUT = "./bundle"
 STDOUT = "-"
-TITLES = {Deployer.HELM: "Helm umbrella chart", Deployer.ARGOCD: "Argo CD applications"}
+TITLES = {
+    Deployer.HELM: "Helm umbrella chart",
+    Deployer.ARGOCD: "Argo CD applications",
+    Deployer.FLUX: "Flux HelmReleases",
+}
 
 
 @click.group(invoke_without_command=True, subcommand_metavar="[pull REFERENCE [-o DIR]]")
@@ -49,15 +54,15 @@ TITLES = {Deployer.HELM: "Helm umbrella chart", Deployer.ARGOCD: "Argo CD applic
     "--deployer",
     default=Deployer.HELM.value,
     show_default=True,
-    metavar="helm|argocd",
-    help="Helm umbrella chart or Argo CD applications.",
+    metavar="helm|argocd|flux",
+    help="Helm umbrella chart, Argo CD applications or Flux HelmReleases.",
     shell_complete=lambda *_: [click.shell_completion.CompletionItem(d) for d in Deployer],
 )
 @click.option(
     "--repo",
     default="",
     metavar="URL",
-    help="GitOps repository the Argo CD bundle is pushed to (values source).",
+    help="GitOps repository the Argo CD or Flux bundle is pushed to.",
 )
 @click.option(
     "--set",
@@ -135,6 +140,7 @@ def bundle(
       cns bundle -r recipe.yaml -o bundle.zip --set gpu-operator:driver.version=580.105.08
       cns bundle -r recipe.yaml -o - | ssh host 'cat > bundle.zip'
       cns bundle -r recipe.yaml -d argocd --repo https://github.com/org/gitops.git
+      cns bundle -r recipe.yaml -d flux --repo https://github.com/org/gitops.git
       cns bundle -r recipe.yaml --accelerated-node-toleration nvidia.com/gpu:NoSchedule
       cns bundle -r recipe.yaml -o oci://ghcr.io/org/cns-bundle:1.0.0
       cns bundle pull oci://ghcr.io/org/cns-bundle:1.0.0 -o ./bundle

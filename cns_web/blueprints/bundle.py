@@ -1,4 +1,5 @@
-"""``POST /v1/bundle``: a deployment bundle (Helm umbrella chart or Argo CD apps) as a zip.
+"""``POST /v1/bundle``: a deployment bundle (Helm umbrella chart, Argo CD apps or Flux
+HelmReleases) as a zip.
 
 The body is a RecipeResult (JSON or YAML); the query carries the bundle options.
 Bundles are built in memory (nothing touches the disk, so nothing half-written can
@@ -77,14 +78,15 @@ class BundleQuerySchema(Schema):
     deployer = fields.String(
         load_default=Deployer.HELM.value,
         metadata={
-            "description": "helm (umbrella chart) or argocd (Applications).",
+            "description": "helm (umbrella chart), argocd (Applications) or flux "
+            "(HelmReleases and a root kustomization).",
             "enum": [d.value for d in Deployer],
         },
     )
     repo = fields.String(
         load_default="",
         metadata={
-            "description": "GitOps repository URL the Argo CD bundle is pushed to.",
+            "description": "GitOps repository URL the Argo CD or Flux bundle is pushed to.",
             "pattern": REPO_PATTERN,
         },
     )
