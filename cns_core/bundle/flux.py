@@ -181,6 +181,7 @@ def flux_files(
     ).encode()
     files["README.md"] = render(
         "flux-README.md.j2",
+        layout=_layout(components, manifests, git_url, bool(warnings)),
         components=components,
         releases=releases,
         repositories=repositories,
@@ -193,12 +194,10 @@ def flux_files(
         manifests_dir=MANIFESTS_DIR,
         files={
             "kustomization": KUSTOMIZATION_FILE,
-            "kustomize_config": KUSTOMIZE_CONFIG_FILE,
             "flux_kustomization": FLUX_KUSTOMIZATION_FILE,
             "git_source": GIT_SOURCE_FILE,
             "helm_sources": HELM_SOURCES_FILE,
-            "release": RELEASE_FILE,
-            "values": VALUES_FILE,
+            "values_file": VALUES_FILE,
         },
         intervals={"git": GIT_INTERVAL, "kustomization": KUSTOMIZATION_INTERVAL},
         timeout=DEPLOY_TIMEOUT,
@@ -468,3 +467,38 @@ def _values_header(component: BundleComponent, releases: list[FluxRelease]) -> s
         f"{component.ref.version}): the ConfigMap {values_config_map(component.name)}, "
         f"read by the {noun} {readers}\n"
     )
+
+
+def _layout(
+    components: list[BundleComponent],
+    manifests: dict[str, list[str]],
+    git_url: str,
+    with_warnings: bool,
+) -> str:
+    """Every file and what it is, one per line, for the README."""
+    rows = [
+        (KUSTOMIZATION_FILE, "every object file below, and a values ConfigMap per component"),
+        (
+            KUSTOMIZE_CONFIG_FILE,
+            "lets kustomize write the ConfigMaps' hashed names into valuesFrom",
+        ),
+        (FLUX_KUSTOMIZATION_FILE, f"the Flux Kustomization {STACK} that applies this tree"),
+        (GIT_SOURCE_FILE, f"GitRepository {STACK}: {git_url} (branch {GIT_BRANCH})"),
+        (HELM_SOURCES_FILE, "one HelmRepository per chart repository"),
+    ]
+    for c in components:
+        names = [c.name, *([manifests_release(c.name)] if manifests[c.name] else [])]
+        rows.append((f"{c.name}/{RELEASE_FILE}", "HelmRelease " + " and ".join(names)))
+        rows.append(
+            (f"{c.name}/{VALUES_FILE}", f"its values (ConfigMap {values_config_map(c.name)})")
+        )
+        if manifests[c.name]:
+            root = f"{c.name}/{MANIFESTS_DIR}"
+            rows.append((f"{root}/Chart.yaml", f"the chart {manifests_release(c.name)}"))
+            rows += [(f"{root}/templates/{name}", "") for name in manifests[c.name]]
+    rows.append(("recipe.yaml", "the recipe this bundle was generated from"))
+    if with_warnings:
+        rows.append(("warnings.txt", "the warnings below"))
+    rows.append(("checksums.txt", "SHA-256 of every other file"))
+    width = max(len(path) for path, what in rows if what) + 2
+    return "\n".join(f"{path:<{width}}{what}".rstrip() for path, what in rows)

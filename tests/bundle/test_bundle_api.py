@@ -71,7 +71,7 @@ def test_yaml_body_gives_the_same_bundle_and_repeats_hit_the_cache(client, gb200
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("?deployer=flux", "invalid deployer 'flux'"),
+        ("?deployer=fleet", "invalid deployer 'fleet'"),
         ("?set=gpu-operator", "invalid set override 'gpu-operator'"),
         ("?set=nosuch:a=1", "'nosuch' is not a component of this bundle"),
         ("?set=gpu-operator:driver.version.x=1", "'driver.version' is a string, not a map"),

@@ -140,14 +140,14 @@ def test_bad_repo_url_is_an_error(repo):
         BundleOptions.parse(repo=repo)
 
 
-@pytest.mark.parametrize("deployer", ["HELM", " argocd "])
+@pytest.mark.parametrize("deployer", ["HELM", " argocd ", "Flux"])
 def test_deployer_case_and_space_insensitive(deployer):
     assert BundleOptions.parse(deployer=deployer).deployer.value == deployer.strip().lower()
 
 
 def test_bad_deployer_lists_valid_ones():
-    with pytest.raises(InvalidRequestError, match="valid deployers are helm, argocd"):
-        BundleOptions.parse(deployer="flux")
+    with pytest.raises(InvalidRequestError, match="valid deployers are helm, argocd, flux"):
+        BundleOptions.parse(deployer="fleet")
 
 
 def _objects_by_kind_and_name(docs: list[dict]) -> dict[tuple[str, str], dict]:
@@ -204,29 +204,35 @@ def test_missing_manifest_is_an_error_for_argocd_too(store, gb200):
         _argocd(store, RecipeResult.from_dict(doc), repo=REPO)
 
 
+@pytest.mark.parametrize("deployer", ["argocd", "flux"])
 @pytest.mark.parametrize("case", ["gb200", "h100"])
-def test_manifest_charts_render_like_the_umbrella_chart(request, helm, tmp_path, store, case):
-    """helm template each <c>/manifests chart with <c>/values.yaml: same objects as the
-    Helm bundle renders (umbrella chart plus its custom-resource releases), in the
-    component's namespace, with --set values applied."""
+def test_manifest_charts_render_like_the_umbrella_chart(
+    request, helm, tmp_path, store, case, deployer
+):
+    """helm template each <c>/manifests chart with <c>/values.yaml (Argo CD and Flux
+    bundles alike): same objects as the Helm bundle renders (umbrella chart plus its
+    custom-resource releases), in the component's namespace, with --set values applied."""
     recipe = request.getfixturevalue(case)
     sets = ["gpuoperator:driver.kernelModuleConfig.name=kmp-custom"]
-    argocd = _argocd(store, recipe, repo=REPO, sets=sets)
-    write_tree(argocd.files, tmp_path / "argocd")
+    gitops = generate_bundle(
+        recipe, store, BundleOptions.parse(deployer=deployer, repo=REPO, sets=sets)
+    )
+    write_tree(gitops.files, tmp_path / deployer)
     umbrella = generate_bundle(recipe, store, BundleOptions.parse(sets=sets))
     write_tree(umbrella.files, tmp_path / "helm")
     add_stub_subcharts(tmp_path / "helm")
 
     rendered: list[dict] = []
     for name in recipe.deployment_order:
-        chart = tmp_path / "argocd" / name / "manifests"
+        chart = tmp_path / deployer / name / "manifests"
         if not chart.exists():
             continue
-        values = str(tmp_path / "argocd" / name / "values.yaml")
+        values = str(tmp_path / deployer / name / "values.yaml")
         lint = run_helm(helm, "lint", str(chart), "--strict", "-f", values)
         assert lint.returncode == 0, lint.stdout + lint.stderr
         namespace = store.registry.get(name).namespace
-        docs = helm_template(helm, name, chart, namespace, "-f", values)
+        release = name if deployer == "argocd" else f"{name}-manifests"
+        docs = helm_template(helm, release, chart, namespace, "-f", values)
         assert docs, name
         for doc in docs:
             if doc["kind"] not in ("Skyhook", "NicClusterPolicy"):  # cluster-scoped

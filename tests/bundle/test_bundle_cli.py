@@ -83,7 +83,7 @@ def test_placement_a_chart_cannot_apply_is_warned_on_stderr(tmp_path, recipe_fil
         (["--set", "gpu-operator:a="], 3, "the value is empty"),
         (["--system-node-selector", "x"], 3, "invalid system-node-selector 'x'"),
         (["--accelerated-node-toleration", "k=v:Always"], 3, "effect 'Always'"),
-        (["-d", "flux"], 3, "invalid deployer 'flux'"),
+        (["-d", "fleet"], 3, "invalid deployer 'fleet'"),
         (["--bundlers", "gpu"], 3, "unknown bundler 'gpu'"),
         (["--repo", "nope"], 3, "invalid repo 'nope'"),
         (["-o", "oci://ghcr.io/X/y"], 3, "invalid repository format 'X/y'"),

@@ -1,4 +1,5 @@
-"""Golden bundles: two frozen recipes, each as helm and argocd, every file compared byte for byte.
+"""Golden bundles: two frozen recipes, each as helm, argocd and flux, every file compared byte
+for byte.
 
 The inputs (``golden/<case>/recipe-input.yaml``) are frozen recipes; the bundles are
 built from them with the embedded recipe data. After a reviewed change in the code or
@@ -42,11 +43,11 @@ def _input(store, case: str) -> RecipeResult:
     return RecipeResult.from_dict(read_document(str(path)), source=str(path))
 
 
-@pytest.mark.parametrize("deployer", ["helm", "argocd"])
+@pytest.mark.parametrize("deployer", ["helm", "argocd", "flux"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_golden_bundle(store, case, deployer):
     options = BundleOptions.parse(
-        deployer=deployer, repo=REPO if deployer == "argocd" else "", **CASES[case]
+        deployer=deployer, repo="" if deployer == "helm" else REPO, **CASES[case]
     )
     bundle = generate_bundle(_input(store, case), store, options, version=VERSION)
     assert_golden_tree(GOLDEN / case / deployer, bundle.files)
