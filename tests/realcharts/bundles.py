@@ -3,7 +3,7 @@ every object their own charts render (real ``helm template``).
 
 Recipes: every leaf overlay of the embedded data (one that no other overlay names as
 its ``base``), built from the leaf's own criteria, plus the generic recipe (every
-criterion ``any``). Each with both deployers, with and without the placement flags.
+criterion ``any``). Each with every deployer, with and without the placement flags.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ PLACEMENT: dict[str, list[str]] = {
     "accelerated_node_toleration": ["nvidia.com/gpu:NoSchedule"],
 }
 REPO = "https://github.com/example/gitops.git"
-DEPLOYERS = ("helm", "argocd")
+DEPLOYERS = ("helm", "argocd", "flux")
 UMBRELLA_RELEASE = "cns-stack"
 
 
@@ -62,10 +62,10 @@ def recipe_for(store: RecipeStore, case: str) -> RecipeResult:
 
 
 def bundle_options(deployer: str, placed: bool) -> BundleOptions:
-    """Options of a covered bundle: the deployer (Argo CD with a --repo), and the four
-    placement flags if ``placed``."""
+    """Options of a covered bundle: the deployer (Argo CD and Flux with a --repo), and the
+    four placement flags if ``placed``."""
     placement = PLACEMENT if placed else {}
-    repo = REPO if deployer == "argocd" else ""
+    repo = "" if deployer == "helm" else REPO
     return BundleOptions.parse(deployer=deployer, repo=repo, **placement)
 
 
@@ -114,9 +114,12 @@ class ChartValues:
 
 def chart_values(files: Mapping[str, bytes], store: RecipeStore) -> list[ChartValues]:
     """Every (chart, values) pair a bundle writes: the umbrella values.yaml per dependency,
-    ``components/<c>/values.yaml`` (deploy.sh), and each Argo CD chart source's values."""
+    ``components/<c>/values.yaml`` (deploy.sh), each Argo CD chart source's values, and
+    each Flux HelmRelease's values (its valuesFrom ConfigMaps, generated from files)."""
     if "Chart.yaml" in files:
         return _helm_values(files, store)
+    if "kustomization.yaml" in files:
+        return _flux_values(files)
     return _argocd_values(files)
 
 
@@ -203,6 +206,43 @@ def _argocd_values(files: Mapping[str, bytes]) -> list[ChartValues]:
                         str(source.get("targetRevision", "")),
                         inline,
                         f"{path} (helm.valuesObject/values)",
+                    )
+                )
+    return out
+
+
+def _flux_values(files: Mapping[str, bytes]) -> list[ChartValues]:
+    root = _load(files, "kustomization.yaml")
+    generated = {
+        entry["name"]: dict(f.split("=", 1) for f in entry["files"])
+        for entry in root.get("configMapGenerator") or []
+    }
+    out = []
+    for path in root["resources"]:
+        for release in yaml.safe_load_all(files[path]):
+            if not release or release.get("kind") != "HelmRelease":
+                continue
+            spec = release["spec"]
+            chart = spec["chart"]["spec"]
+            if chart["sourceRef"]["kind"] != "HelmRepository":
+                continue  # a manifests chart of ours, from the GitRepository
+            name = release["metadata"]["name"]
+            for ref in spec.get("valuesFrom") or []:
+                key = ref.get("valuesKey", "values.yaml")
+                rel = generated.get(ref["name"], {}).get(key, "")
+                if ref["kind"] == "ConfigMap" and rel in files:
+                    values, source = _load(files, rel) or {}, rel
+                else:
+                    values, source = {}, f"{path} (unresolvable valuesFrom {ref['name']})"
+                out.append(ChartValues(name, chart["chart"], str(chart["version"]), values, source))
+            if spec.get("values"):
+                out.append(
+                    ChartValues(
+                        name,
+                        chart["chart"],
+                        str(chart["version"]),
+                        spec["values"],
+                        f"{path} (values)",
                     )
                 )
     return out
