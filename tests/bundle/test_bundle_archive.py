@@ -20,7 +20,7 @@ OPTIONS = {
 }
 
 
-@pytest.mark.parametrize("deployer", ["helm", "argocd"])
+@pytest.mark.parametrize("deployer", ["helm", "argocd", "flux"])
 def test_same_input_same_zip_bytes_ten_times(store, gb200, deployer):
     options = BundleOptions.parse(deployer=deployer, **OPTIONS)
     zips = {generate_bundle(gb200, store, options).zip for _ in range(10)}
@@ -30,7 +30,7 @@ def test_same_input_same_zip_bytes_ten_times(store, gb200, deployer):
     assert generate_bundle(again, store, options).zip in zips
 
 
-@pytest.mark.parametrize("deployer", ["helm", "argocd"])
+@pytest.mark.parametrize("deployer", ["helm", "argocd", "flux"])
 def test_zip_round_trip_every_checksum_line_verifies(store, h100, deployer):
     bundle = generate_bundle(h100, store, BundleOptions.parse(deployer=deployer))
     with zipfile.ZipFile(io.BytesIO(bundle.zip)) as archive:
