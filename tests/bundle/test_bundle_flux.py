@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import subprocess
 import urllib.request
 import zipfile
@@ -35,6 +34,7 @@ from cns_web import create_app
 
 from ..realcharts.reference import charts_dir, require_charts
 from ..support.k8s_schema import load_crd_schemas, validation_errors
+from ..support.tools import tool
 
 REPO = "https://github.com/example/gitops.git"
 PLACEMENT = {
@@ -151,9 +151,7 @@ def test_kustomize_build_gives_the_objects_and_hashed_values_config_maps(
 ):
     """A real kustomize build (kubectl kustomize): the listed objects plus one ConfigMap
     per component holding its values.yaml, whose hash-suffixed name valuesFrom names."""
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("no kubectl on PATH for `kubectl kustomize`")
+    kubectl = tool("kubectl", hint="sh tools/get-helm.sh fetches it (kustomize is built in)")
     recipe = request.getfixturevalue(case)
     files = _flux(store, recipe, repo=REPO, **PLACEMENT).files
     write_tree(files, tmp_path / "bundle")
