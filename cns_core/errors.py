@@ -25,32 +25,12 @@ class ErrorCode(StrEnum):
     def retryable(self) -> bool:
         return self in _RETRYABLE
 
-    @property
-    def exit_code(self) -> int:
-        """CLI exit code: 3 invalid input, 4 not found / unavailable, 1 anything else."""
-        return _EXIT_CODES.get(self, EXIT_FAILURE)
-
-
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_INVALID_INPUT = 3
-EXIT_UNAVAILABLE = 4
-#: stdout was closed early (``cns ... | head``): 128 + SIGPIPE, as a Unix tool killed by it
-EXIT_BROKEN_PIPE = 141
 
 _RETRYABLE = {
     ErrorCode.RATE_LIMIT_EXCEEDED,
     ErrorCode.SERVICE_UNAVAILABLE,
     ErrorCode.TIMEOUT,
     ErrorCode.INTERNAL,
-}
-_EXIT_CODES = {
-    ErrorCode.INVALID_REQUEST: EXIT_INVALID_INPUT,
-    ErrorCode.PAYLOAD_TOO_LARGE: EXIT_INVALID_INPUT,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE: EXIT_INVALID_INPUT,
-    ErrorCode.NOT_FOUND: EXIT_UNAVAILABLE,
-    ErrorCode.SERVICE_UNAVAILABLE: EXIT_UNAVAILABLE,
-    ErrorCode.TIMEOUT: EXIT_UNAVAILABLE,
 }
 
 

@@ -46,7 +46,12 @@ def test_every_command_is_listed_and_global_options_documented():
 
 
 def test_documented_exit_codes_are_the_ones_the_code_uses():
-    from cns_core.errors import EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_UNAVAILABLE, EXIT_USAGE
+    from cns_core.cli.exit_codes import (
+        EXIT_FAILURE,
+        EXIT_INVALID_INPUT,
+        EXIT_UNAVAILABLE,
+        EXIT_USAGE,
+    )
 
     table = _section(CLI_DOC, "Exit codes")
     for code in (0, EXIT_FAILURE, EXIT_USAGE, EXIT_INVALID_INPUT, EXIT_UNAVAILABLE):

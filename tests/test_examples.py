@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cns_core.cli.documents import format_from_path, read_document
 from cns_core.criteria import Criteria, criteria_from_resource
-from cns_core.io import format_from_path, read_document
 from cns_core.recipes import RecipeResult, build_recipe
 from cns_core.serialize import dump
 from cns_core.snapshot import Snapshot

@@ -16,7 +16,8 @@ from typing import Any, NoReturn
 import click
 
 from .. import __version__
-from ..errors import EXIT_BROKEN_PIPE, EXIT_FAILURE, CNSError
+from ..errors import CNSError
+from .exit_codes import EXIT_BROKEN_PIPE, EXIT_FAILURE, exit_code
 
 #: command name → "module:attribute", loaded on first use
 COMMANDS = {
@@ -68,7 +69,7 @@ class CNSGroup(click.Group):
         except CNSError as exc:
             if ctx.meta.get("cns.debug"):
                 raise
-            raise CLIError(str(exc), exc.code.exit_code) from None
+            raise CLIError(str(exc), exit_code(exc.code)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:

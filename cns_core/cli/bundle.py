@@ -11,8 +11,8 @@ import click
 from ..bundle import Bundle, BundleOptions, Deployer, generate_bundle
 from ..bundle.archive import write_tree, write_zip
 from ..errors import InvalidRequestError
-from ..io import read_document
 from ..recipes import RecipeResult, load_store
+from .documents import read_document
 from .oci import (
     make_registry_options,
     output_reference,

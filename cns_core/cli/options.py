@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ..io import format_from_path, is_file_destination
 from ..serialize import Format
+from .documents import format_from_path, is_file_destination
 
 F = TypeVar("F", bound=Callable[..., Any])
 

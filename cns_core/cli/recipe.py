@@ -16,11 +16,11 @@ from ..criteria import (
     criteria_from_resource,
 )
 from ..errors import CNSError
-from ..io import read_document, write_document
 from ..recipes import RecipeResult, build_recipe, load_store
 from ..recipes.builder import ConstraintEvaluator
 from ..recipes.explain import Change
 from ..serialize import Format
+from .documents import read_document, write_document
 from .options import data_option, debug_option, kubeconfig_option, output_format, output_options
 
 

@@ -8,8 +8,8 @@ import sys
 
 import click
 
-from ..errors import EXIT_UNAVAILABLE
 from . import CLIError
+from .exit_codes import EXIT_UNAVAILABLE
 from .options import data_option
 
 #: The same settings the Procfile's gunicorn.conf.py uses, importable once cns is installed.

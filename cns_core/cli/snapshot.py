@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 import click
 
-from ..io import CONFIGMAP_SCHEME, write_document
 from ..serialize import Format
 from ..snapshot.model import reading_str
+from .documents import CONFIGMAP_SCHEME, write_document
 from .options import bool_option, debug_option, kubeconfig_option, output_format, output_options
 
 F = TypeVar("F", bound=Callable[..., Any])

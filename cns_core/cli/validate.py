@@ -8,10 +8,10 @@ import sys
 import click
 
 from ..errors import CNSError
-from ..io import STDIO, read_document, write_document
 from ..serialize import Format
 from ..snapshot import Snapshot
 from ..validate import Status, constraints_from_document, validate_snapshot
+from .documents import STDIO, read_document, write_document
 from .options import bool_option, debug_option, kubeconfig_option, output_format, output_options
 from .tables import render_validation_table
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cns_core.bundle import BundleOptions, generate_bundle
-from cns_core.io import read_document
+from cns_core.cli.documents import read_document
 from cns_core.recipes import RecipeResult
 from cns_core.serialize import dump_yaml
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from cns_core.cli import cli
-from cns_core.errors import EXIT_BROKEN_PIPE
+from cns_core.cli.exit_codes import EXIT_BROKEN_PIPE
 from cns_core.serialize import load_yaml
 from tests.conftest import EXAMPLE_SNAPSHOTS, EXAMPLES
 

@@ -7,14 +7,8 @@ import time
 
 import pytest
 
-from cns_core.errors import (
-    EXIT_FAILURE,
-    EXIT_INVALID_INPUT,
-    EXIT_UNAVAILABLE,
-    InvalidRequestError,
-    NotFoundError,
-    TimeoutExceededError,
-)
+from cns_core.cli.exit_codes import EXIT_FAILURE, EXIT_INVALID_INPUT, EXIT_UNAVAILABLE, exit_code
+from cns_core.errors import InvalidRequestError, NotFoundError, TimeoutExceededError
 from cns_core.k8s.agent import AgentFailedError, AgentOptions, Clock, plan_agent, run_agent
 from cns_core.k8s.agent_objects import GPU_TOLERATION, LABELS, job_object
 from cns_core.k8s.client import PermissionDeniedError
@@ -155,7 +149,7 @@ def test_nodes_without_gpu_label_are_refused_before_anything_is_created(
     assert str(err.value).startswith(
         "no node matches the agent's node selector nvidia.com/gpu.present=true;"
     )
-    assert err.value.code.exit_code == EXIT_UNAVAILABLE
+    assert exit_code(err.value.code) == EXIT_UNAVAILABLE
     assert api.calls("POST", "/namespaces/") == []
 
 
@@ -198,7 +192,7 @@ def test_missing_permissions_are_listed_and_nothing_is_created(
         "Ask a cluster admin for them, or to run the agent from the plain manifests "
         "(kubectl apply -f deployments/agent/) and read the snapshot from cm://gpu-operator/cns"
     )
-    assert err.value.code.exit_code == EXIT_FAILURE
+    assert exit_code(err.value.code) == EXIT_FAILURE
     assert [
         r.path for r in gpu_cluster.requests if r.method != "POST" or "selfsubject" not in r.path
     ] == []
@@ -217,7 +211,7 @@ def test_job_failure_reports_the_log_and_cleans_up(
         "agent Job gpu-operator/cns failed: BackoffLimitExceeded: Job has reached the specified backoff limit\n"
         "--- agent log (last 20 lines) ---\nstep 1\nerror: failed to collect OS info: boom\n--- end of agent log ---"
     )
-    assert err.value.code.exit_code == EXIT_FAILURE
+    assert exit_code(err.value.code) == EXIT_FAILURE
     assert left_behind(gpu_cluster) == {}
 
 
@@ -231,7 +225,7 @@ def test_timeout_names_the_pod_state_and_cleans_up(
         "timed out after 1s waiting for the agent Job gpu-operator/cns to complete: pod cns-"
     )
     assert str(err.value).endswith(" is Pending")
-    assert err.value.code.exit_code == EXIT_UNAVAILABLE
+    assert exit_code(err.value.code) == EXIT_UNAVAILABLE
     assert left_behind(gpu_cluster) == {}
 
 
@@ -387,4 +381,4 @@ def test_bad_options_are_refused_before_connecting(options: AgentOptions, proble
     with pytest.raises(InvalidRequestError) as err:
         run_agent(options)
     assert problem in str(err.value)
-    assert err.value.code.exit_code == EXIT_INVALID_INPUT
+    assert exit_code(err.value.code) == EXIT_INVALID_INPUT

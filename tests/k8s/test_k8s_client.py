@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cns_core.errors import (
-    EXIT_INVALID_INPUT,
-    EXIT_UNAVAILABLE,
-    InvalidRequestError,
-    NotFoundError,
-    UnavailableError,
-)
+from cns_core.cli.exit_codes import EXIT_INVALID_INPUT, EXIT_UNAVAILABLE, exit_code
+from cns_core.errors import InvalidRequestError, NotFoundError, UnavailableError
 from cns_core.k8s.client import IN_CLUSTER, PermissionDeniedError, connect, resolve_kubeconfig
 
 from .fake_apiserver import FakeAPIServer
@@ -53,7 +48,7 @@ def test_nothing_configured_is_unavailable() -> None:
     with pytest.raises(UnavailableError) as err:
         resolve_kubeconfig(None, {})
     assert "no Kubernetes cluster configured" in str(err.value)
-    assert err.value.code.exit_code == EXIT_UNAVAILABLE
+    assert exit_code(err.value.code) == EXIT_UNAVAILABLE
 
 
 def test_missing_flag_file_is_not_found(tmp_path: Path) -> None:
@@ -88,7 +83,7 @@ def test_malformed_kubeconfig_is_invalid_input(tmp_path: Path, content: str) -> 
     with pytest.raises(InvalidRequestError) as err:
         connect(str(path))
     assert str(err.value).startswith(f"invalid kubeconfig (--kubeconfig {path}): ")
-    assert err.value.code.exit_code == EXIT_INVALID_INPUT
+    assert exit_code(err.value.code) == EXIT_INVALID_INPUT
 
 
 def test_env_kubeconfig_is_used(

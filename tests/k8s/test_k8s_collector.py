@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cns_core.errors import EXIT_UNAVAILABLE, UnavailableError
+from cns_core.cli.exit_codes import EXIT_UNAVAILABLE, exit_code
+from cns_core.errors import UnavailableError
 from cns_core.serialize import dump_json
 from cns_core.snapshot.collectors.k8s import collect_k8s, node_name_from_env
 
@@ -100,7 +101,7 @@ def test_no_cluster_configured_is_unavailable() -> None:
     with pytest.raises(UnavailableError) as err:
         collect_k8s(kubeconfig=None, node_name=None, timeout=10)
     assert "no Kubernetes cluster configured" in str(err.value)
-    assert err.value.code.exit_code == EXIT_UNAVAILABLE
+    assert exit_code(err.value.code) == EXIT_UNAVAILABLE
 
 
 def test_unreachable_cluster_is_unavailable(closed_port_kubeconfig: str) -> None:

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from cns_core.errors import EXIT_INVALID_INPUT, EXIT_UNAVAILABLE, InvalidRequestError, NotFoundError
+from cns_core.cli.exit_codes import EXIT_INVALID_INPUT, EXIT_UNAVAILABLE, exit_code
+from cns_core.errors import InvalidRequestError, NotFoundError
 from cns_core.k8s.configmap import (
     MAX_DOCUMENT_BYTES,
     document_key,
@@ -65,7 +66,7 @@ def test_malformed_uris_say_what_is_wrong(uri: str, problem: str) -> None:
     message = str(err.value)
     assert message.startswith(f"invalid ConfigMap URI {uri.strip()!r}"), message
     assert problem in message
-    assert err.value.code.exit_code == EXIT_INVALID_INPUT
+    assert exit_code(err.value.code) == EXIT_INVALID_INPUT
 
 
 @pytest.mark.parametrize(
@@ -222,7 +223,7 @@ def test_missing_configmap_is_not_found(api: FakeAPIServer, kubeconfig: str) -> 
     assert (
         str(err.value) == 'reading ConfigMap ns/absent: not found (configmaps "absent" not found)'
     )
-    assert err.value.code.exit_code == EXIT_UNAVAILABLE
+    assert exit_code(err.value.code) == EXIT_UNAVAILABLE
 
 
 def test_oversized_document_is_refused_before_sending(api: FakeAPIServer, kubeconfig: str) -> None:

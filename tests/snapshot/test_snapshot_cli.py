@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from snapshot_fakes import fake_nvidia_smi
 
 from cns_core.cli import cli
+from cns_core.cli.documents import read_document
 from cns_core.cli.snapshot import bool_option, parse_duration
-from cns_core.io import read_document
 from cns_core.snapshot import MeasurementType, Snapshot
 
 

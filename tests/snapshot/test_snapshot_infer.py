@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from cns_core.cli.documents import read_document
 from cns_core.criteria import Criteria
-from cns_core.io import read_document
 from cns_core.snapshot import Measurement, MeasurementType, Snapshot, Subtype
 from cns_core.snapshot.infer import (
     criteria_from_snapshot,

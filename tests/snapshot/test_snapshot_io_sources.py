@@ -19,14 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from cns_core import io as cns_io
+from cns_core.cli import documents as cns_io
+from cns_core.cli.documents import read_document, write_document
 from cns_core.errors import (
     InvalidRequestError,
     NotFoundError,
     TimeoutExceededError,
     UnavailableError,
 )
-from cns_core.io import read_document, write_document
 from cns_core.serialize import Format
 
 SNAPSHOT_YAML = "kind: Snapshot\nmeasurements: []\n"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from cns_core.cli.documents import read_document
 from cns_core.criteria import Criteria
 from cns_core.errors import InvalidRequestError
-from cns_core.io import read_document
 from cns_core.recipes import build_recipe
 from cns_core.recipes.model import Constraint
 from cns_core.snapshot import Measurement, MeasurementType, Snapshot, Subtype

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from cns_core.cli.documents import read_document
 from cns_core.cli.tables import render_validation_table
-from cns_core.io import read_document
 from cns_core.recipes.model import Constraint
 from cns_core.serialize import dump_json, dump_yaml
 from cns_core.snapshot import Snapshot

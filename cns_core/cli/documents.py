@@ -1,4 +1,4 @@
-"""Reading and writing cns documents.
+"""Reading and writing the documents of the command line (the CLI's I/O).
 
 Sources and destinations:
 
@@ -21,14 +21,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import __version__
-from .errors import (
+from .. import __version__
+from ..errors import (
     InvalidRequestError,
     NotFoundError,
     TimeoutExceededError,
     UnavailableError,
 )
-from .serialize import Format, dump, load
+from ..serialize import Format, dump, load
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 STDIO = "-"
@@ -64,7 +64,7 @@ def is_file_destination(dest: str) -> bool:
 def read_document(source: str, *, kubeconfig: str | None = None) -> Any:
     """Read one JSON or YAML document from a file, ``-`` (stdin), a URL or a ConfigMap."""
     if source.startswith(CONFIGMAP_SCHEME):
-        from .k8s.configmap import read_configmap_document
+        from ..k8s.configmap import read_configmap_document
 
         return read_configmap_document(source, kubeconfig=kubeconfig)
     if source == STDIO:
@@ -138,7 +138,7 @@ def write_document(
 
 
 def _write_configmap(doc: Any, dest: str, text: str, fmt: Format, kubeconfig: str | None) -> None:
-    from .k8s.configmap import write_configmap_document
+    from ..k8s.configmap import write_configmap_document
 
     meta = doc.get("metadata") if isinstance(doc, Mapping) else None
     meta = meta if isinstance(meta, Mapping) else {}
