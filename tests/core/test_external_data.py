@@ -204,3 +204,31 @@ def test_invalid_external_registry(extra):
 def test_hidden_directories_are_ignored(extra):
     write(extra, {".git/objects/pack.yaml": "not: [valid"})
     assert "kai-scheduler" in [c.name for c in load_store(extra).registry.components]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("aaa-eks", ["base", "aaa-eks", "eks"]),
+        ("zzz-eks", ["base", "eks", "zzz-eks"]),
+    ],
+)
+def test_external_overlay_tying_an_embedded_one_is_ordered_by_name(extra, name, expected):
+    """Same specificity as the embedded `eks` overlay: the name decides, whichever loads first."""
+    write(
+        extra,
+        {
+            f"overlays/{name}.yaml": overlay(
+                name,
+                "criteria: {service: eks}\n"
+                f"constraints: [{{name: K8s.server.version, value: '>= 1.{40 if name < 'eks' else 41}'}}]",
+            )
+        },
+    )
+    recipe = build_recipe(Criteria(service="eks"), load_store(extra))
+    assert list(recipe.applied_overlays) == expected
+    # the later overlay wins the constraint it shares with the earlier one
+    winner = "1.28" if name < "eks" else "1.41"
+    assert [c.value for c in recipe.constraints if c.name == "K8s.server.version"] == [
+        f">= {winner}"
+    ]

@@ -157,3 +157,23 @@ def test_missing_elements_are_not_available() -> None:
     assert inventory.gpus[0]["model"] == "X"
     assert inventory.gpus[0]["pci-bus-id"] == "N/A"
     assert inventory.gpus[0]["memory-total"] == "N/A"
+
+
+@pytest.mark.parametrize(
+    ("current", "pending", "expected"), [(1, 0, "Enabled"), (0, 1, "Disabled")]
+)
+def test_nvml_mig_mode_is_the_current_one_not_the_pending(current, pending, expected) -> None:
+    """NVML answers [current, pending]; a pending change (after a GPU reset) is not the mode."""
+    gpu = h100_nvml_gpu(0)
+    gpu["mig"] = [current, pending]
+    assert collect_gpu(nvml=FakeNVML([gpu])).subtype("gpu-0").data["mig-mode"] == expected
+
+
+@pytest.mark.parametrize(("current", "pending"), [("Enabled", "Disabled"), ("Disabled", "Enabled")])
+def test_nvidia_smi_mig_mode_is_the_current_one_not_the_pending(current, pending) -> None:
+    inventory = parse_nvidia_smi_xml(
+        "<nvidia_smi_log><driver_version>1</driver_version><gpu><product_name>X</product_name>"
+        f"<mig_mode><current_mig>{current}</current_mig><pending_mig>{pending}</pending_mig>"
+        "</mig_mode></gpu></nvidia_smi_log>"
+    )
+    assert inventory.gpus[0]["mig-mode"] == current
