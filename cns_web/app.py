@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import middleware
-from .blueprints import bundle, health, recipe, ui
+from .blueprints import apidocs, bundle, health, recipe
 from .cache import LRUCache
 from .config import Settings
 from .errors import register_error_handlers
@@ -49,7 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api = init_api(app)
     for blueprint in (recipe.bp, bundle.bp, health.bp):
         api.register_blueprint(blueprint)
-    app.register_blueprint(ui.bp)  # the docs page is not part of the API document
+    app.register_blueprint(apidocs.bp)  # the docs page is not part of the API document
     metrics_rule = next(app.url_map.iter_rules(endpoint=METRICS_ENDPOINT))
     api.spec.path(rule=metrics_rule, operations=METRICS_OPERATION)
     if settings.rate_limit_enabled:

@@ -89,7 +89,7 @@ def validation_error(error: ValidationError, what: str) -> InvalidRequestError:
 
 
 def init_api(app: Flask) -> CNSApi:
-    """flask-smorest: the OpenAPI document at /openapi.json (Swagger UI is blueprints/ui.py)."""
+    """flask-smorest: the OpenAPI document at /openapi.json (Swagger UI is blueprints/apidocs.py)."""
     app.config.update(
         API_TITLE="cns: Cloud Native Stack recipe API",
         API_VERSION=__version__,

@@ -94,7 +94,7 @@ def test_every_route_is_documented():
 
 
 def test_the_docs_page_policy_is_the_documented_one():
-    from cns_web.blueprints.ui import DOCS_CSP
+    from cns_web.blueprints.apidocs import DOCS_CSP
 
     api_doc = " ".join((REPO / "docs" / "api.md").read_text().split())
     assert f"`Content-Security-Policy: {DOCS_CSP}`" in api_doc

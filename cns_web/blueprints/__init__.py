@@ -1,1 +1,1 @@
-"""The service's blueprints: recipe, bundle, health (with the service-info root) and ui (/docs)."""
+"""The service's blueprints: recipe, bundle, health (with the service-info root) and apidocs (/docs)."""

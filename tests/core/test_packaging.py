@@ -61,6 +61,6 @@ def test_wheel_install_ships_recipes_and_templates(tmp_path):
     docs_page = run(
         str(bin_dir / "python"),
         "-c",
-        "from cns_web.blueprints.ui import PAGE_DIR; print(sorted(p.name for p in PAGE_DIR.iterdir()))",
+        "from cns_web.blueprints.apidocs import PAGE_DIR; print(sorted(p.name for p in PAGE_DIR.iterdir()))",
     )
     assert docs_page.stdout.split() == ["['index.html',", "'init.js']"], docs_page.stderr

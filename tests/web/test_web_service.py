@@ -161,7 +161,7 @@ def test_security_headers_on_json_responses(client):
 
 
 def test_docs_page_is_html_with_its_own_policy(client):
-    from cns_web.blueprints.ui import DOCS_CSP
+    from cns_web.blueprints.apidocs import DOCS_CSP
 
     response = client.get("/docs")
     assert response.status_code == 200

@@ -25,7 +25,7 @@ DOCS_CSP = (
     "frame-ancestors 'none'"
 )
 
-bp = Blueprint("ui", __name__)
+bp = Blueprint("apidocs", __name__)
 
 
 @bp.get("/docs")
