@@ -216,6 +216,87 @@ class ServiceInfoSchema(Schema):
     routes = fields.List(fields.String(), required=True)
 
 
+class SnapshotSubtypeSchema(Schema):
+    """One named group of readings."""
+
+    subtype = fields.String(metadata={"description": "e.g. server, release, containerd.service."})
+    data = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(metadata={"description": "A string, number or boolean."}),
+        metadata={"description": "Readings: key to a string, number or boolean."},
+    )
+    context = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class SnapshotMeasurementSchema(Schema):
+    type = fields.String(required=True, metadata={"enum": ["K8s", "SystemD", "OS", "GPU"]})
+    subtypes = fields.List(fields.Nested(SnapshotSubtypeSchema))
+
+
+class SnapshotSchema(Schema):
+    """A Snapshot document (what ``cns snapshot`` writes); parsed by cns_core."""
+
+    kind = fields.String(metadata={"enum": ["Snapshot"]})
+    apiVersion = fields.String(metadata={"enum": [API_VERSION]})
+    metadata = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "source-node, timestamp, version."},
+    )
+    measurements = fields.List(fields.Nested(SnapshotMeasurementSchema), required=True)
+
+
+class ValidateRequestSchema(Schema):
+    """The body of POST /v1/validate (documentation: cns_web.blueprints.validate parses it)."""
+
+    snapshot = fields.Nested(SnapshotSchema, required=True)
+    recipe = fields.Nested(
+        RecipeResultSchema,
+        metadata={"description": "The recipe whose constraints are checked (a RecipeResult)."},
+    )
+    criteria = fields.Nested(
+        CriteriaSchema,
+        metadata={
+            "description": "Without a recipe: criteria overriding those detected from the "
+            "snapshot; the recipe is built as `cns recipe --snapshot` builds it."
+        },
+    )
+
+
+class ValidationSummarySchema(Schema):
+    passed = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+    skipped = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": ["pass", "partial", "fail"]})
+    duration = fields.String(required=True, metadata={"example": "1.234ms"})
+
+
+class ConstraintResultSchema(Schema):
+    name = fields.String(required=True)
+    expected = fields.String(required=True)
+    actual = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["passed", "failed", "skipped"]})
+    message = fields.String()
+
+
+class ValidationMetadataSchema(Schema):
+    timestamp = fields.String(required=True, metadata={"format": "date-time"})
+    version = fields.String(required=True)
+
+
+class ValidationResultSchema(Schema):
+    """The validation report (the document ``cns validate`` writes)."""
+
+    kind = fields.String(required=True, metadata={"enum": ["ValidationResult"]})
+    apiVersion = fields.String(required=True, metadata={"enum": [API_VERSION]})
+    metadata = fields.Nested(ValidationMetadataSchema, required=True)
+    recipeSource = fields.String(required=True)
+    snapshotSource = fields.String(required=True)
+    summary = fields.Nested(ValidationSummarySchema, required=True)
+    results = fields.List(fields.Nested(ConstraintResultSchema), required=True)
+
+
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's nested error messages as ``{"spec.service": ["..."]}``."""
     if isinstance(messages, Mapping):

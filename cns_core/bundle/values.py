@@ -76,3 +76,8 @@ def _parsed_values(text: str, path: str) -> Mapping[str, Any]:
 def values_document(values: Mapping[str, Any]) -> str:
     """A component's values as a values file: keys sorted, ``{}`` when there are none."""
     return dump_yaml(sorted_keys(values)) if values else "{}\n"
+
+
+def resolved_values(store: RecipeStore, ref: ComponentRef) -> dict[str, Any]:
+    """What the component's chart receives from the recipe alone (no ``--set``, no placement)."""
+    return component_values(store, ref, store.registry.get(ref.name), (), Placement(), [])

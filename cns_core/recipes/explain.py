@@ -8,7 +8,7 @@ values files, overrides and manifests changed, and which constraints were set.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from ..errors import InvalidRequestError
@@ -74,3 +74,15 @@ def _leaf_changes(
             yield from _leaf_changes({}, value, f"{path}.")
         elif before != value or key not in old:
             yield path, value
+
+
+def changes_by_component(
+    changes: Iterable[Change], names: Iterable[str]
+) -> dict[str, list[Change]]:
+    """The component changes of a trace, per component name (constraint changes are left out)."""
+    out: dict[str, list[Change]] = {name: [] for name in names}
+    for change in changes:
+        subject = change.text.removeprefix("adds ").split(" ", 1)[0]
+        if subject in out:
+            out[subject].append(change)
+    return out

@@ -41,9 +41,14 @@ def ready() -> Any:
 @bp.route("/", methods=["GET"])
 @bp.response(200, ServiceInfoSchema, description="Service name, version and routes.")
 def service_info() -> Any:
-    """Name, version and the sorted list of routes."""
+    """Name, version and the sorted list of routes (a browser gets the explorer page)."""
+    from .explorer import explore_page, prefers_html
+
+    if prefers_html():
+        return explore_page()
     routes = sorted(
         {rule.rule for rule in current_app.url_map.iter_rules() if rule.endpoint != "static"}
         - {"/"}
     )
-    return {"name": SERVICE_NAME, "service": SERVICE_NAME, "version": __version__, "routes": routes}
+    info = {"name": SERVICE_NAME, "service": SERVICE_NAME, "version": __version__, "routes": routes}
+    return info, {"Vary": "Accept"}
