@@ -181,11 +181,11 @@ class RecipeDiff:
             or any(c.kind is not DiffKind.UNCHANGED for c in self.constraints)
         )
 
-    def components_of(self, kind: DiffKind) -> tuple[ComponentDiff, ...]:
-        return tuple(c for c in self.components if c.kind is kind)
+    def components_of(self, kind: DiffKind | str) -> tuple[ComponentDiff, ...]:
+        return tuple(c for c in self.components if c.kind is DiffKind(kind))
 
-    def constraints_of(self, kind: DiffKind) -> tuple[ConstraintDiff, ...]:
-        return tuple(c for c in self.constraints if c.kind is kind)
+    def constraints_of(self, kind: DiffKind | str) -> tuple[ConstraintDiff, ...]:
+        return tuple(c for c in self.constraints if c.kind is DiffKind(kind))
 
     def summary(self) -> dict[str, int]:
         """Counts of components per kind (every kind present, in a fixed order)."""

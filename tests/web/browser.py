@@ -1,0 +1,150 @@
+"""Helpers of the browser tests: a headless Chromium (Playwright driving the system browser)
+that may reach loopback addresses only, plus the small H100 snapshot the tests upload."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from ..conftest import REPO, SNAPSHOTS
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+AXE = REPO / ".tools" / "axe" / "axe.min.js"
+GET_AXE = REPO / "tools" / "get-axe.sh"
+#: Where `make screenshots` wants the README's images (unset: only the test's temporary dir).
+SCREENSHOTS_ENV = "CNS_SCREENSHOTS_DIR"
+H100_FIXTURE = SNAPSHOTS / "h100-eks-ubuntu.yaml"
+
+
+def chromium_path() -> str:
+    """The system Chromium, or skip with the reason."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium chromium-driver)")
+    return found
+
+
+def is_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):
+        return True
+    return parts.hostname in LOOPBACK_HOSTS or (parts.hostname or "").startswith("127.")
+
+
+@dataclass
+class Guard:
+    """What the pages asked for that the test forbids: non-loopback requests, CSP violations."""
+
+    blocked: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def route(self, route: Any) -> None:
+        url = route.request.url
+        if is_loopback(url):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort("blockedbyclient")
+
+    def console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.csp_violations.append(message.text)
+
+    def page_error(self, error: Any) -> None:
+        self.page_errors.append(str(error))
+
+    def attach(self, context: Any) -> None:
+        context.route("**/*", self.route)
+        context.on("page", lambda page: self.watch(page))
+
+    def watch(self, page: Any) -> None:
+        page.on("console", self.console)
+        page.on("pageerror", self.page_error)
+
+    def assert_clean(self) -> None:
+        assert self.blocked == [], f"non-loopback requests were attempted: {self.blocked}"
+        assert self.csp_violations == [], (
+            f"Content-Security-Policy violations: {self.csp_violations}"
+        )
+        assert self.page_errors == [], f"JavaScript errors: {self.page_errors}"
+
+
+class Screens:
+    """Screenshots: a full page in the test's temporary directory (always), and the
+    viewport into ``$CNS_SCREENSHOTS_DIR`` when set (``make screenshots``, the README's)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        published = os.environ.get(SCREENSHOTS_ENV)
+        self.published = Path(published) if published else None
+        self.taken: list[Path] = []
+
+    def take(self, page: Any, name: str) -> Path:
+        path = self.directory / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        self.taken.append(path)
+        if self.published is not None:
+            self.published.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(self.published / f"{name}.png"), full_page=False)
+        return path
+
+
+def axe_source() -> str:
+    """axe-core's script (fetched from npm by tools/get-axe.sh), or skip with the reason."""
+    if not AXE.is_file():
+        import subprocess
+
+        if shutil.which("npm") is None:
+            pytest.skip("axe-core is not fetched and npm is missing (tools/get-axe.sh)")
+        run = subprocess.run(["sh", str(GET_AXE)], capture_output=True, text=True, timeout=120)
+        if run.returncode != 0 or not AXE.is_file():
+            pytest.skip(f"tools/get-axe.sh could not fetch axe-core: {run.stderr.strip()[-300:]}")
+    return AXE.read_text(encoding="utf-8")
+
+
+def h100_snapshot_text() -> str:
+    """The real EKS H100 snapshot when ../shared has it, else a small one in the same format."""
+    if H100_FIXTURE.is_file():
+        return H100_FIXTURE.read_text(encoding="utf-8")
+    return SMALL_H100_SNAPSHOT
+
+
+SMALL_H100_SNAPSHOT = """\
+kind: Snapshot
+apiVersion: cns.nvidia.com/v1alpha1
+metadata:
+  source-node: ip-10-0-0-1.ec2.internal
+  timestamp: "2026-01-02T18:01:13Z"
+measurements:
+  - type: K8s
+    subtypes:
+      - subtype: server
+        data: {version: v1.33.5-eks-3025e55, platform: linux/amd64}
+  - type: OS
+    subtypes:
+      - subtype: release
+        data: {ID: ubuntu, VERSION_ID: "24.04", ID_LIKE: debian}
+      - subtype: sysctl
+        data: {/proc/sys/kernel/osrelease: 6.8.0-1028-aws}
+  - type: GPU
+    subtypes:
+      - subtype: smi
+        data: {driver: 580.105.08, gpu-count: 8, gpu.model: NVIDIA H100 80GB HBM3}
+"""
