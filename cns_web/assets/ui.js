@@ -59,6 +59,14 @@
       return first;
     }
 
+    function showCommands(data) {
+      var origin = window.location.protocol + "//" + window.location.host;
+      var recipe = document.getElementById("curl-recipe-url");
+      var bundle = document.getElementById("curl-bundle-url");
+      if (recipe && data.recipeUrl) recipe.textContent = origin + data.recipeUrl;
+      if (bundle && data.bundleUrl) bundle.textContent = origin + data.bundleUrl;
+    }
+
     function validate() {
       var mine = ++sequence;
       var query = new URLSearchParams(new FormData(form)).toString();
@@ -73,6 +81,7 @@
           if (mine === sequence) {
             showErrors(data.errors);
             showWarnings(data.warnings || []);
+            showCommands(data);
           }
           return data;
         });

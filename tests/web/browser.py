@@ -96,12 +96,17 @@ class Screens:
         self.published = Path(published) if published else None
         self.taken: list[Path] = []
 
-    def take(self, page: Any, name: str) -> Path:
+    def take(self, page: Any, name: str, focus: str = "") -> Path:
+        """Screenshot ``page``; the published one shows the viewport from ``focus`` (a selector)."""
         path = self.directory / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         self.taken.append(path)
         if self.published is not None:
             self.published.mkdir(parents=True, exist_ok=True)
+            if focus:
+                page.locator(focus).first.evaluate("e => e.scrollIntoView({block: 'start'})")
+            else:
+                page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(self.published / f"{name}.png"), full_page=False)
         return path
 

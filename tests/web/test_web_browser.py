@@ -199,7 +199,8 @@ def test_bundle_validation_as_you_type_and_download(server, browser, guard, scre
     warnings = headers["X-Bundle-Warnings"].split(" | ")
     sync_api.expect(page.locator("#download-status")).to_contain_text("Downloaded bundles.zip")
     assert page.locator("#bundle-warnings li").all_inner_texts() == warnings
-    screens.take(page, "bundle")
+    assert f"/v1/bundle?{query}" in page.locator("#curl-bundle-url").inner_text()
+    screens.take(page, "bundle", focus="#set")
     page.context.close()
     guard.assert_clean()
 
@@ -238,7 +239,7 @@ def test_check_a_node_by_file_picker(server, browser, guard, screens, tmp_path):
         assert cells[3] == (result["actual"] or "—")
     status = report["summary"]["status"].upper()
     assert page.locator("#result-h .status-word").inner_text() == status
-    screens.take(page, "check")
+    screens.take(page, "check", focus="#result-h")
     page.context.close()
     guard.assert_clean()
 
