@@ -10,8 +10,8 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from markupsafe import escape
 from click.testing import CliRunner
+from markupsafe import escape
 
 from cns_core.cli import cli
 from cns_core.criteria import VALID_VALUES
@@ -95,7 +95,7 @@ def test_explorer_shows_the_same_recipe_as_the_cli(client, criteria):
     for overlay in recipe["metadata"]["appliedOverlays"]:
         assert f"<code>{overlay}</code>" in page
     assert page.count('<g class="g-node"') == len(recipe["componentRefs"])
-    assert page.count(f'<details class="values" id="component-') == len(recipe["componentRefs"])
+    assert page.count('<details class="values" id="component-') == len(recipe["componentRefs"])
 
 
 def test_explain_trace_and_resolved_values_are_on_the_page(client):
