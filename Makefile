@@ -11,7 +11,7 @@ VENV_BOOTSTRAP ?= pip setuptools>=69 wheel
 VENV_INSTALL ?= -c constraints.txt -e '.[test,dev]'
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint type check lock clean FORCE
+.PHONY: help venv run test lint type check lock clean screenshots FORCE
 
 ## help: list these targets
 help:
@@ -32,6 +32,10 @@ run: $(STAMP)
 ## test: the whole test suite (starts its own gunicorn, redis-server, chromium and helm where available)
 test: $(STAMP)
 	$(BIN)/pytest
+
+## screenshots: regenerate the README's pictures of the web UI (docs/images/) with headless Chromium
+screenshots: $(STAMP)
+	CNS_SCREENSHOTS_DIR=docs/images $(BIN)/pytest -q -p no:cacheprovider tests/web/test_web_browser.py
 
 ## lint: ruff check and ruff format --check
 lint: $(STAMP)

@@ -64,3 +64,15 @@ def test_wheel_install_ships_recipes_and_templates(tmp_path):
         "from cns_web.blueprints.apidocs import PAGE_DIR; print(sorted(p.name for p in PAGE_DIR.iterdir()))",
     )
     assert docs_page.stdout.split() == ["['index.html',", "'init.js']"], docs_page.stderr
+    ui = run(
+        str(bin_dir / "python"),
+        "-c",
+        "from cns_web import create_app; c = create_app({'CNS_LOG_LEVEL': 'warning'}).test_client(); "
+        "import cns_web; print(cns_web.__file__); "
+        "print(*(c.get(u).status_code for u in ('/ui/static/ui.css', '/ui/static/ui.js', "
+        "'/ui/static/favicon.svg', '/ui?service=eks', '/ui/check')))",
+    )
+    assert ui.returncode == 0, ui.stderr
+    module, statuses = ui.stdout.splitlines()
+    assert str(tmp_path / "venv") in module
+    assert statuses == "200 200 200 200 200"  # the pages' templates and assets ship in the wheel
