@@ -216,19 +216,28 @@ class ServiceInfoSchema(Schema):
     routes = fields.List(fields.String(), required=True)
 
 
+_READING = {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
+
+
 class SnapshotSubtypeSchema(Schema):
     """One named group of readings."""
+
+    class Meta:
+        unknown = RAISE
 
     subtype = fields.String(metadata={"description": "e.g. server, release, containerd.service."})
     data = fields.Dict(
         keys=fields.String(),
-        values=fields.Raw(metadata={"description": "A string, number or boolean."}),
+        values=fields.Raw(metadata={"description": "A string, number or boolean.", **_READING}),
         metadata={"description": "Readings: key to a string, number or boolean."},
     )
     context = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 class SnapshotMeasurementSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
     type = fields.String(required=True, metadata={"enum": ["K8s", "SystemD", "OS", "GPU"]})
     subtypes = fields.List(fields.Nested(SnapshotSubtypeSchema))
 
@@ -246,21 +255,52 @@ class SnapshotSchema(Schema):
     measurements = fields.List(fields.Nested(SnapshotMeasurementSchema), required=True)
 
 
-class ValidateRequestSchema(Schema):
-    """The body of POST /v1/validate (documentation: cns_web.blueprints.validate parses it)."""
+def _snapshot_field() -> fields.Nested:
+    return fields.Nested(SnapshotSchema, required=True)
 
-    snapshot = fields.Nested(SnapshotSchema, required=True)
+
+class ValidateSnapshotSchema(Schema):
+    """``{snapshot}``: the recipe ``cns recipe --snapshot`` selects for the node is checked."""
+
+    class Meta:
+        unknown = RAISE
+
+    snapshot = _snapshot_field()
+
+
+class ValidateRecipeSchema(Schema):
+    """``{snapshot, recipe}``: the constraints of the given recipe are checked."""
+
+    class Meta:
+        unknown = RAISE
+
+    snapshot = _snapshot_field()
     recipe = fields.Nested(
         RecipeResultSchema,
+        required=True,
         metadata={"description": "The recipe whose constraints are checked (a RecipeResult)."},
     )
+
+
+class ValidateCriteriaSchema(Schema):
+    """``{snapshot, criteria}``: criteria override those detected from the snapshot."""
+
+    class Meta:
+        unknown = RAISE
+
+    snapshot = _snapshot_field()
     criteria = fields.Nested(
         CriteriaSchema,
+        required=True,
         metadata={
-            "description": "Without a recipe: criteria overriding those detected from the "
-            "snapshot; the recipe is built as `cns recipe --snapshot` builds it."
+            "description": "Criteria overriding those detected from the snapshot; the recipe "
+            "is built as `cns recipe --snapshot` builds it."
         },
     )
+
+
+#: The body of POST /v1/validate, one of three shapes (cns_web.blueprints.validate parses it).
+VALIDATE_REQUEST = {"oneOf": [ValidateRecipeSchema, ValidateCriteriaSchema, ValidateSnapshotSchema]}
 
 
 class ValidationSummarySchema(Schema):

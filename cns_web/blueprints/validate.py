@@ -24,7 +24,7 @@ from cns_core.snapshot.model import Snapshot
 from ..extensions import ApiBlueprint, documented, validation_error
 from ..middleware import check_deadline
 from ..request_body import BODY_TYPES, read_body_document
-from ..schemas import CriteriaSchema, ErrorSchema, ValidateRequestSchema, ValidationResultSchema
+from ..schemas import VALIDATE_REQUEST, CriteriaSchema, ErrorSchema, ValidationResultSchema
 from ..state import ServiceState, service_state
 
 bp = ApiBlueprint("validate", __name__, description="Validation of node snapshots.")
@@ -35,7 +35,7 @@ _REQUEST_BODY = {
     "required": True,
     "description": "{snapshot, recipe} or {snapshot, criteria} (or {snapshot}: criteria "
     "detected from it), as JSON or YAML.",
-    "content": {media: {"schema": ValidateRequestSchema} for media in BODY_TYPES[:3]},
+    "content": {media: {"schema": VALIDATE_REQUEST} for media in BODY_TYPES[:3]},
 }
 
 

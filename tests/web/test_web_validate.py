@@ -157,9 +157,14 @@ def test_the_openapi_document_describes_it(client):
     operation = doc["paths"]["/v1/validate"]["post"]
     content = operation["requestBody"]["content"]
     assert set(content) == {"application/json", "application/yaml", "application/x-yaml"}
-    request = doc["components"]["schemas"]["ValidateRequest"]
-    assert request["required"] == ["snapshot"]
-    assert set(request["properties"]) == {"snapshot", "recipe", "criteria"}
+    shapes = [s["$ref"].rsplit("/", 1)[1] for s in content["application/json"]["schema"]["oneOf"]]
+    assert shapes == ["ValidateRecipe", "ValidateCriteria", "ValidateSnapshot"]
+    schemas = doc["components"]["schemas"]
+    for name, fields in zip(
+        shapes, (["snapshot", "recipe"], ["snapshot", "criteria"], ["snapshot"]), strict=True
+    ):
+        assert sorted(schemas[name]["required"]) == sorted(fields)
+        assert schemas[name]["additionalProperties"] is False
     response = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert response["$ref"].endswith("/ValidationResult")
     assert {"400", "415"} <= set(operation["responses"])
