@@ -1,5 +1,5 @@
 """Helpers of the browser tests: a headless Chromium (Playwright driving the system browser)
-that may reach loopback addresses only, plus the small H100 snapshot the tests upload."""
+that may reach loopback addresses only, and the H100 snapshot the tests upload."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ..conftest import REPO, SNAPSHOTS
+from ..conftest import EXAMPLES, REPO
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -29,7 +29,7 @@ AXE = REPO / ".tools" / "axe" / "axe.min.js"
 GET_AXE = REPO / "tools" / "get-axe.sh"
 #: Where `make screenshots` wants the README's images (unset: only the test's temporary dir).
 SCREENSHOTS_ENV = "CNS_SCREENSHOTS_DIR"
-H100_FIXTURE = SNAPSHOTS / "h100-eks-ubuntu.yaml"
+H100_EXAMPLE = EXAMPLES / "snapshots" / "h100-eks-ubuntu.yaml"
 
 
 def chromium_path() -> str:
@@ -125,31 +125,5 @@ def axe_source() -> str:
 
 
 def h100_snapshot_text() -> str:
-    """The real EKS H100 snapshot when ../shared has it, else a small one in the same format."""
-    if H100_FIXTURE.is_file():
-        return H100_FIXTURE.read_text(encoding="utf-8")
-    return SMALL_H100_SNAPSHOT
-
-
-SMALL_H100_SNAPSHOT = """\
-kind: Snapshot
-apiVersion: cns.nvidia.com/v1alpha1
-metadata:
-  source-node: ip-10-0-0-1.ec2.internal
-  timestamp: "2026-01-02T18:01:13Z"
-measurements:
-  - type: K8s
-    subtypes:
-      - subtype: server
-        data: {version: v1.33.5-eks-3025e55, platform: linux/amd64}
-  - type: OS
-    subtypes:
-      - subtype: release
-        data: {ID: ubuntu, VERSION_ID: "24.04", ID_LIKE: debian}
-      - subtype: sysctl
-        data: {/proc/sys/kernel/osrelease: 6.8.0-1028-aws}
-  - type: GPU
-    subtypes:
-      - subtype: smi
-        data: {driver: 580.105.08, gpu-count: 8, gpu.model: NVIDIA H100 80GB HBM3}
-"""
+    """The EKS H100 node snapshot of examples/ (the format ``cns snapshot`` writes)."""
+    return H100_EXAMPLE.read_text(encoding="utf-8")
