@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import middleware
-from .blueprints import apidocs, bundle, explorer, health, recipe, validate
+from .blueprints import apidocs, bundle, health, recipe, ui, validate
 from .cache import LRUCache
 from .config import Settings
 from .errors import register_error_handlers
@@ -50,7 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (recipe.bp, bundle.bp, validate.bp, health.bp):
         api.register_blueprint(blueprint)
     app.register_blueprint(apidocs.bp)  # the docs page is not part of the API document
-    app.register_blueprint(explorer.bp)  # the recipe explorer's pages: not in the API document either
+    app.register_blueprint(ui.bp)  # the recipe explorer's pages: not in the API document either
     metrics_rule = next(app.url_map.iter_rules(endpoint=METRICS_ENDPOINT))
     api.spec.path(rule=metrics_rule, operations=METRICS_OPERATION)
     if settings.rate_limit_enabled:

@@ -1,1 +1,2 @@
-"""The service's blueprints: recipe, bundle, health (with the service-info root) and apidocs (/docs)."""
+"""The service's blueprints: recipe, bundle, validate, health (with the service-info root),
+apidocs (/docs) and ui (the recipe explorer's pages under /ui)."""

@@ -42,7 +42,7 @@ def ready() -> Any:
 @bp.response(200, ServiceInfoSchema, description="Service name, version and routes.")
 def service_info() -> Any:
     """Name, version and the sorted list of routes (a browser gets the explorer page)."""
-    from .explorer import explore_page, prefers_html
+    from .ui import explore_page, prefers_html
 
     if prefers_html():
         return explore_page()

@@ -15,7 +15,7 @@ from markupsafe import escape
 
 from cns_core.cli import cli
 from cns_core.criteria import VALID_VALUES
-from cns_web.blueprints.explorer import PAGE_CSP
+from cns_web.blueprints.ui import PAGE_CSP
 
 from ..conftest import REPO
 from .browser import h100_snapshot_text

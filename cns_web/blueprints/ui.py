@@ -41,7 +41,7 @@ PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-JSON_ENDPOINTS = frozenset({"explorer.validate_options"})
+JSON_ENDPOINTS = frozenset({"ui.validate_options"})
 EXAMPLES = (
     ("EKS · H100 · inference · Ubuntu", Criteria("eks", "h100", "inference", "ubuntu")),
     ("EKS · GB200 · training · Ubuntu", Criteria("eks", "gb200", "training", "ubuntu")),
@@ -50,7 +50,7 @@ EXAMPLES = (
 )
 
 bp = Blueprint(
-    "explorer",
+    "ui",
     __name__,
     url_prefix="/ui",
     static_folder=str(ASSETS),
