@@ -10,7 +10,6 @@ the custom resources the chart (or our manifests for it) create.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from ..conftest import REPO
+from tests.support.paths import SHARED
+
 from ..support.k8s_schema import DEPRECATION_RE, load_crd_schemas
 
 #: Points at the ``shared`` directory (the charts are under ``reference/charts``).
@@ -62,7 +62,7 @@ _FOLDER_RE = re.compile(r"(?P<chart>.+?)-(?P<version>v?\d[\w.+-]*)")
 
 def shared_dir() -> Path:
     """The ``shared`` directory: ``$CNS_SHARED_DIR``, else the checkout's sibling."""
-    return Path(os.environ.get(SHARED_ENV) or REPO.parent / "shared")
+    return SHARED
 
 
 def charts_dir() -> Path:
