@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .fake_apiserver import FakeAPIServer, write_kubeconfig
+from ..support.fake_apiserver import SNAPSHOT_YAML, AgentScript, FakeAPIServer, write_kubeconfig
 
 CLUSTER_ENV = (
     "KUBECONFIG",
@@ -155,5 +155,20 @@ def eks_cluster(api: FakeAPIServer) -> FakeAPIServer:
                 "rules": [{"name": "check"}],
             },
         },
+    )
+    return api
+
+
+@pytest.fixture
+def gpu_cluster(api: FakeAPIServer) -> FakeAPIServer:
+    """A cluster with one GPU node, where the agent Job writes SNAPSHOT_YAML and logs two lines."""
+    api.add(
+        "/api/v1",
+        "nodes",
+        {"metadata": {"name": "gpu-node-1", "labels": {"nvidia.com/gpu.present": "true"}}},
+    )
+    api.script = AgentScript(
+        document=SNAPSHOT_YAML,
+        log_lines=("[agent] collecting", "[agent] wrote cm://gpu-operator/cns"),
     )
     return api

@@ -13,23 +13,9 @@ from cns_core.k8s.agent import AgentFailedError, AgentOptions, Clock, plan_agent
 from cns_core.k8s.agent_objects import GPU_TOLERATION, LABELS, job_object
 from cns_core.k8s.client import PermissionDeniedError
 
-from .fake_apiserver import AgentScript, FakeAPIServer
+from ..support.fake_apiserver import KINDS, RBAC, AgentScript, FakeAPIServer, left_behind
 
 NS = "gpu-operator"
-RBAC = "/apis/rbac.authorization.k8s.io/v1"
-KINDS = {
-    "serviceaccounts": ("/api/v1", "serviceaccounts"),
-    "roles": (RBAC, "roles"),
-    "rolebindings": (RBAC, "rolebindings"),
-    "clusterroles": (RBAC, "clusterroles"),
-    "clusterrolebindings": (RBAC, "clusterrolebindings"),
-    "jobs": ("/apis/batch/v1", "jobs"),
-    "configmaps": ("/api/v1", "configmaps"),
-}
-SNAPSHOT_YAML = (
-    "kind: Snapshot\napiVersion: cns.nvidia.com/v1alpha1\n"
-    "metadata:\n  source-node: gpu-node-1\n  timestamp: '2026-01-02T18:02:49Z'\nmeasurements: []\n"
-)
 
 
 class FakeClock(Clock):
@@ -48,24 +34,6 @@ class FakeClock(Clock):
 
         object.__setattr__(self, "monotonic", lambda: now[0])
         object.__setattr__(self, "sleep", sleep)
-
-
-@pytest.fixture
-def gpu_cluster(api: FakeAPIServer) -> FakeAPIServer:
-    api.add(
-        "/api/v1",
-        "nodes",
-        {"metadata": {"name": "gpu-node-1", "labels": {"nvidia.com/gpu.present": "true"}}},
-    )
-    api.script = AgentScript(
-        document=SNAPSHOT_YAML,
-        log_lines=("[agent] collecting", "[agent] wrote cm://gpu-operator/cns"),
-    )
-    return api
-
-
-def left_behind(api: FakeAPIServer) -> dict[str, list[str]]:
-    return {kind: api.names(*where) for kind, where in KINDS.items() if api.names(*where)}
 
 
 def created_job(api: FakeAPIServer) -> dict:

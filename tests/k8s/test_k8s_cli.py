@@ -10,19 +10,7 @@ from click.testing import CliRunner, Result
 
 from cns_core.cli import cli
 
-from .fake_apiserver import AgentScript, FakeAPIServer
-from .test_k8s_agent import SNAPSHOT_YAML, left_behind
-
-
-@pytest.fixture
-def gpu_cluster(api: FakeAPIServer) -> FakeAPIServer:
-    api.add(
-        "/api/v1",
-        "nodes",
-        {"metadata": {"name": "gpu-node-1", "labels": {"nvidia.com/gpu.present": "true"}}},
-    )
-    api.script = AgentScript(document=SNAPSHOT_YAML, log_lines=("[agent] collecting",))
-    return api
+from ..support.fake_apiserver import AgentScript, FakeAPIServer, left_behind
 
 
 def cns(*args: str) -> Result:

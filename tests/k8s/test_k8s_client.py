@@ -11,7 +11,7 @@ from cns_core.cli.exit_codes import EXIT_INVALID_INPUT, EXIT_UNAVAILABLE, exit_c
 from cns_core.errors import InvalidRequestError, NotFoundError, UnavailableError
 from cns_core.k8s.client import IN_CLUSTER, PermissionDeniedError, connect, resolve_kubeconfig
 
-from .fake_apiserver import FakeAPIServer
+from ..support.fake_apiserver import FakeAPIServer
 
 
 def _file(path: Path) -> str:

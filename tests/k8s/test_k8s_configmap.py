@@ -18,7 +18,7 @@ from cns_core.k8s.configmap import (
 )
 from cns_core.serialize import Format, dump_json, dump_yaml
 
-from .fake_apiserver import FakeAPIServer
+from ..support.fake_apiserver import FakeAPIServer
 
 SNAPSHOT = {
     "kind": "Snapshot",

@@ -584,3 +584,26 @@ def _group_list() -> dict[str, Any]:
         entry = {"groupVersion": group_version, "version": version}
         groups.append({"name": name, "versions": [entry], "preferredVersion": entry})
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+
+#: What the snapshot agent may create, by kind: (API path, resource).
+RBAC = "/apis/rbac.authorization.k8s.io/v1"
+KINDS = {
+    "serviceaccounts": ("/api/v1", "serviceaccounts"),
+    "roles": (RBAC, "roles"),
+    "rolebindings": (RBAC, "rolebindings"),
+    "clusterroles": (RBAC, "clusterroles"),
+    "clusterrolebindings": (RBAC, "clusterrolebindings"),
+    "jobs": ("/apis/batch/v1", "jobs"),
+    "configmaps": ("/api/v1", "configmaps"),
+}
+#: The Snapshot document the fake agent Job writes.
+SNAPSHOT_YAML = (
+    "kind: Snapshot\napiVersion: cns.nvidia.com/v1alpha1\n"
+    "metadata:\n  source-node: gpu-node-1\n  timestamp: '2026-01-02T18:02:49Z'\nmeasurements: []\n"
+)
+
+
+def left_behind(api: FakeAPIServer) -> dict[str, list[str]]:
+    """The agent's kinds of objects still in the fake cluster, by kind."""
+    return {kind: api.names(*where) for kind, where in KINDS.items() if api.names(*where)}
