@@ -1,7 +1,7 @@
 """The embedded recipe data: reviewed facts per query, frozen golden documents, data invariants.
 
 Golden files are written by the code and reviewed; regenerate deliberately with
-``CNS_UPDATE_GOLDEN=1 pytest tests/core/test_embedded_recipes.py`` and read the diff.
+``CNS_UPDATE_GOLDEN=1 pytest tests/recipes/test_embedded_recipes.py`` and read the diff.
 
 Expectations follow upstream's results (upstream-behavior.md §2.7, recipe-catalog.md §5)
 adapted to two deliberate fixes, documented in docs/recipes.md: overlay ties are broken by
