@@ -1,4 +1,4 @@
-"""Recipe criteria: the five facts that select a recipe, their parsing, matching and allowlists."""
+"""Recipe criteria: the facts that select a recipe, their parsing, matching and allowlists."""
 
 from __future__ import annotations
 
@@ -14,22 +14,33 @@ ANY = "any"
 CRITERIA_KIND = "recipeCriteria"
 
 #: Valid values per enum field (besides ``any``), and the aliases each accepts.
-SERVICES = ("aks", "eks", "gke", "oke")
+SERVICES = ("aks", "eks", "gke", "kind", "oke")
 ACCELERATORS = ("a100", "gb200", "h100", "l40")
 INTENTS = ("inference", "training")
 OPERATING_SYSTEMS = ("amazonlinux", "cos", "rhel", "ubuntu")
+#: What runs on top of the GPU stack: Kubeflow Trainer (training) or NVIDIA Dynamo (inference).
+PLATFORMS = ("dynamo", "kubeflow")
+#: Spellings of the wildcard besides ``any`` (``ALL`` is the seed API's, eidos).
+WILDCARDS = ("all",)
 
 _ALIASES: dict[str, dict[str, str]] = {
     "service": {"self-managed": ANY, "self": ANY, "vanilla": ANY},
     "accelerator": {"l40s": "l40"},
     "intent": {},
     "os": {"al2": "amazonlinux", "al2023": "amazonlinux", "amzn": "amazonlinux"},
+    "platform": {
+        "kubeflow-trainer": "kubeflow",
+        "trainer": "kubeflow",
+        "ai-dynamo": "dynamo",
+        "nvidia-dynamo": "dynamo",
+    },
 }
 VALID_VALUES: dict[str, tuple[str, ...]] = {
     "service": SERVICES,
     "accelerator": ACCELERATORS,
     "intent": INTENTS,
     "os": OPERATING_SYSTEMS,
+    "platform": PLATFORMS,
 }
 ENUM_FIELDS = tuple(VALID_VALUES)
 _NODES_RE = re.compile(r"\s*[+-]?\d+\s*")
@@ -44,7 +55,7 @@ def parse_enum(field_name: str, value: Any) -> str:
             f"invalid {field_name} {value!r}: expected a string, one of {_valid(field_name)}"
         )
     norm = value.strip().lower()
-    if norm in ("", ANY):
+    if norm in ("", ANY, *WILDCARDS):
         return ANY
     norm = _ALIASES[field_name].get(norm, norm)
     if norm != ANY and norm not in VALID_VALUES[field_name]:
@@ -81,13 +92,18 @@ def _valid(field_name: str) -> str:
 
 
 class Criteria(NamedTuple):
-    """What a recipe is for. ``any`` is a wildcard; ``nodes == 0`` means unspecified."""
+    """What a recipe is for. ``any`` is a wildcard; ``nodes == 0`` means unspecified.
+
+    ``platform`` comes last so that positional construction keeps its meaning; the
+    serialised form lists it with the other enum fields.
+    """
 
     service: str = ANY
     accelerator: str = ANY
     intent: str = ANY
     os: str = ANY
     nodes: int = 0
+    platform: str = ANY
 
     @classmethod
     def parse(cls, values: Mapping[str, Any]) -> Criteria:
@@ -96,7 +112,7 @@ class Criteria(NamedTuple):
         if unknown:
             raise InvalidRequestError(
                 f"unknown criteria field(s) {', '.join(unknown)}: valid fields are "
-                "accelerator (alias gpu), intent, nodes, os, service"
+                "accelerator (alias gpu), intent, nodes, os, platform, service"
             )
         accelerator = values.get("accelerator")
         if accelerator in (None, ""):
@@ -107,6 +123,7 @@ class Criteria(NamedTuple):
             intent=parse_enum("intent", values.get("intent")),
             os=parse_enum("os", values.get("os")),
             nodes=parse_nodes(values.get("nodes")),
+            platform=parse_enum("platform", values.get("platform")),
         )
 
     def replace(self, **changes: Any) -> Criteria:
@@ -139,8 +156,8 @@ class Criteria(NamedTuple):
         return out
 
     @property
-    def cache_key(self) -> tuple[str, str, str, str, int]:
-        return (self.service, self.accelerator, self.intent, self.os, self.nodes)
+    def cache_key(self) -> tuple[str, str, str, str, int, str]:
+        return (self.service, self.accelerator, self.intent, self.os, self.nodes, self.platform)
 
     def __str__(self) -> str:
         pinned = [f"{k}={v}" for k, v in self.to_dict().items() if v != ANY]

@@ -25,6 +25,7 @@ ALLOWLIST_VARIABLES = {
     "service": "CNS_ALLOWED_SERVICES",
     "intent": "CNS_ALLOWED_INTENTS",
     "os": "CNS_ALLOWED_OS",
+    "platform": "CNS_ALLOWED_PLATFORMS",
 }
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")

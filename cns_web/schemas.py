@@ -21,12 +21,18 @@ from cns_core.criteria import (
     parse_nodes,
 )
 from cns_core.errors import InvalidRequestError
+from cns_core.nodefacts import FACT_HELP, NodeFacts, parse_fact
+
+from .query import RecipeQuery
 
 _FIELD_HELP = {
-    "service": "Kubernetes service; `self-managed`, `self` and `vanilla` mean any.",
+    "service": "Kubernetes service (`kind`: a local GPU dev cluster); `self-managed`, `self` "
+    "and `vanilla` mean any. `ALL` (any field) means any.",
     "accelerator": "GPU type.",
     "intent": "Workload intent.",
     "os": "GPU node operating system; `al2`, `al2023` and `amzn` mean amazonlinux.",
+    "platform": "Platform on top of the stack: `kubeflow` (Kubeflow Trainer on KAI) or "
+    "`dynamo` (NVIDIA Dynamo behind kgateway).",
 }
 
 
@@ -75,18 +81,66 @@ class CriteriaSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    error_messages = _unknown_message("accelerator, gpu, intent, nodes, os, service")
+    error_messages = _unknown_message("accelerator, gpu, intent, nodes, os, platform, service")
 
     service = CriteriaEnum("service", _FIELD_HELP["service"])
     accelerator = CriteriaEnum("accelerator", _FIELD_HELP["accelerator"])
     gpu = CriteriaEnum("accelerator", "Alias of accelerator, used only when accelerator is unset.")
     intent = CriteriaEnum("intent", _FIELD_HELP["intent"])
     os = CriteriaEnum("os", _FIELD_HELP["os"])
+    platform = CriteriaEnum("platform", _FIELD_HELP["platform"])
     nodes = NodeCount()
 
     @post_load
     def to_criteria(self, data: dict[str, Any], **_: Any) -> Criteria:
         return Criteria.parse(data)
+
+
+#: What cns_core.versions parses: an optional v, one to three numbers, vendor extras.
+VERSION_PATTERN = r"^[vV]?[0-9]{1,9}(\.[0-9]{1,9}){0,2}([-+][0-9A-Za-z.+-]*)?$"
+
+
+class NodeFact(fields.String):
+    """A node fact of the seed API (``osv``, ``kernel``, ``k8s``): a version string."""
+
+    def __init__(self, name: str, **kwargs: Any) -> None:
+        self.fact = name
+        super().__init__(
+            metadata={"description": FACT_HELP[name], "pattern": VERSION_PATTERN}, **kwargs
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        try:
+            return parse_fact(self.fact, value)
+        except InvalidRequestError as exc:
+            raise ValidationError(exc.message) from None
+
+
+class RecipeQuerySchema(CriteriaSchema):
+    """The query string of GET /v1/recipe: the criteria, plus the seed API's (eidos)
+    node facts and ``context``."""
+
+    error_messages = _unknown_message(
+        "accelerator, context, gpu, intent, k8s, kernel, nodes, os, osv, platform, service"
+    )
+
+    osv = NodeFact("osv")
+    kernel = NodeFact("kernel")
+    k8s = NodeFact("k8s")
+    context = fields.Boolean(
+        metadata={
+            "description": "true: add the explain trace (metadata.explain: what each "
+            "overlay changed) to the recipe.",
+            "default": False,
+        }
+    )
+
+    @post_load
+    def to_criteria(self, data: dict[str, Any], **_: Any) -> RecipeQuery:
+        facts = NodeFacts.parse(data)
+        context = bool(data.pop("context", False))
+        criteria = {k: v for k, v in data.items() if k not in NodeFacts._fields}
+        return RecipeQuery(Criteria.parse(criteria), facts, context)
 
 
 class ResourceMetadataSchema(Schema):
@@ -184,11 +238,20 @@ class ConstraintWarningSchema(Schema):
     reason = fields.String(required=True)
 
 
+class ExplainEntrySchema(Schema):
+    layer = fields.String(required=True, metadata={"description": "base or an overlay."})
+    change = fields.String(required=True, metadata={"description": "What it did."})
+
+
 class RecipeMetadataSchema(Schema):
     version = fields.String()
     appliedOverlays = fields.List(fields.String())
     excludedOverlays = fields.List(fields.String())
     constraintWarnings = fields.List(fields.Nested(ConstraintWarningSchema))
+    explain = fields.List(
+        fields.Nested(ExplainEntrySchema),
+        metadata={"description": "Only with context=true: what each layer changed."},
+    )
 
 
 class RecipeResultSchema(Schema):

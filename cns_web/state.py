@@ -12,13 +12,13 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from cns_core.criteria import Criteria
 from cns_core.errors import CNSError
 from cns_core.recipes import RecipeStore, load_store
 
 from .cache import CachedBody, LRUCache
 from .config import Settings
 from .metrics import Metrics
+from .query import RecipeQuery
 
 log = logging.getLogger("cns_web.state")
 
@@ -30,7 +30,7 @@ class ServiceState:
     settings: Settings
     metrics: Metrics
     recipes: LRUCache[CachedBody]
-    queries: LRUCache[Criteria]
+    queries: LRUCache[RecipeQuery]
     store: RecipeStore | None = None
     load_error: str | None = None
     _shutting_down: threading.Event = field(default_factory=threading.Event)

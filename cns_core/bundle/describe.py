@@ -15,6 +15,7 @@ _LABELS = {
     "accelerator": "Accelerator",
     "intent": "Intent",
     "os": "OS",
+    "platform": "Platform",
     "nodes": "Nodes",
 }
 _SEMVER_RE = re.compile(

@@ -11,6 +11,7 @@ from ..criteria import (
     ANY,
     INTENTS,
     OPERATING_SYSTEMS,
+    PLATFORMS,
     SERVICES,
     Criteria,
     criteria_from_resource,
@@ -33,7 +34,7 @@ def _choices(values: tuple[str, ...]) -> Any:
     "--service",
     metavar="|".join(SERVICES),
     shell_complete=_choices(SERVICES),
-    help="Kubernetes service (any = self-managed).",
+    help="Kubernetes service (kind: a local GPU dev cluster; any = self-managed).",
 )
 @click.option(
     "--accelerator",
@@ -52,6 +53,13 @@ def _choices(values: tuple[str, ...]) -> Any:
     metavar="|".join(OPERATING_SYSTEMS),
     shell_complete=_choices(OPERATING_SYSTEMS),
     help="Node operating system.",
+)
+@click.option(
+    "--platform",
+    metavar="|".join(PLATFORMS),
+    shell_complete=_choices(PLATFORMS),
+    help="Platform on top of the stack: kubeflow (Kubeflow Trainer on KAI, training) or "
+    "dynamo (NVIDIA Dynamo behind kgateway, inference). A snapshot cannot tell it.",
 )
 @click.option("--nodes", metavar="N", help="Number of GPU nodes (integer >= 0).")
 @click.option(
@@ -84,6 +92,7 @@ def recipe(
     accelerator: str | None,
     intent: str | None,
     os_name: str | None,
+    platform: str | None,
     nodes: str | None,
     criteria_file: str | None,
     snapshot_source: str | None,
@@ -98,6 +107,8 @@ def recipe(
     \b
     Examples:
       cns recipe --service eks --accelerator gb200 --intent training --os ubuntu
+      cns recipe --service eks --accelerator h100 --os ubuntu --intent training \\
+                 --platform kubeflow
       cns recipe --criteria criteria.yaml --format json -o recipe.json
       cns recipe --snapshot snapshot.yaml --intent training
     """
@@ -106,13 +117,15 @@ def recipe(
         "accelerator": accelerator,
         "intent": intent,
         "os": os_name,
+        "platform": platform,
         "nodes": nodes,
     }
     given = {k: v for k, v in flags.items() if v is not None}
     if criteria_file is None and snapshot_source is None and not given:
         raise click.UsageError(
             "no criteria given: use at least one of --service, --accelerator, --intent, --os, "
-            "--nodes, --criteria FILE or --snapshot FILE (e.g. --service any for the generic recipe)"
+            "--platform, --nodes, --criteria FILE or --snapshot FILE (e.g. --service any for "
+            "the generic recipe)"
         )
     fmt_out = output_format(output, fmt)
     criteria, evaluator = Criteria(), None

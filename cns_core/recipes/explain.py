@@ -86,3 +86,8 @@ def changes_by_component(
         if subject in out:
             out[subject].append(change)
     return out
+
+
+def explain_entries(changes: Iterable[Change]) -> list[dict[str, str]]:
+    """The trace as document entries, ``[{layer, change}, ...]`` (a recipe's ``metadata.explain``)."""
+    return [{"layer": change.layer, "change": change.text} for change in changes]

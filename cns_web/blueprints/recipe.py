@@ -2,8 +2,12 @@
 
 Both answer the exact bytes of ``cns recipe --format json`` for the same criteria,
 with a strong ETag and ``Cache-Control: public``. The hot path does no parsing or
-building twice: query strings map to validated criteria through a bounded memo,
-and criteria map to finished response bodies through a bounded LRU.
+building twice: query strings map to validated queries through a bounded memo,
+and queries map to finished response bodies through a bounded LRU.
+
+``GET`` also takes the seed API's (eidos) vocabulary (:mod:`cns_web.query`): the node
+facts ``osv``, ``kernel``, ``k8s`` exclude the overlays whose constraints they fail, as
+``cns recipe --snapshot`` does, and ``context=true`` adds the explain trace.
 """
 
 from __future__ import annotations
@@ -16,21 +20,24 @@ from marshmallow import ValidationError
 
 from cns_core.criteria import Criteria
 from cns_core.errors import UnavailableError
+from cns_core.nodefacts import NodeFacts
 from cns_core.recipes import build_recipe
+from cns_core.recipes.explain import Change, explain_entries
 from cns_core.serialize import dump_json
 
 from ..cache import CachedBody
 from ..extensions import ApiBlueprint, documented, validation_error
 from ..middleware import check_deadline
 from ..request_body import BODY_TYPES, read_body_document
-from ..schemas import CriteriaSchema, ErrorSchema, RecipeCriteriaSchema, RecipeResultSchema
+from ..query import RecipeQuery
+from ..schemas import ErrorSchema, RecipeCriteriaSchema, RecipeQuerySchema, RecipeResultSchema
 from ..state import ServiceState, service_state
 
 bp = ApiBlueprint("recipe", __name__, description="Recipes for GPU Kubernetes clusters.")
 
 #: Longer query strings are validated every time instead of being remembered.
 MAX_MEMO_QUERY = 512
-_criteria_query = CriteriaSchema()
+_criteria_query = RecipeQuerySchema()
 _criteria_resource = RecipeCriteriaSchema()
 _RECIPE_HEADERS = {
     "ETag": {"description": "Strong validator of the body.", "schema": {"type": "string"}},
@@ -46,6 +53,7 @@ _REQUEST_BODY = {
     "content": {media: {"schema": RecipeCriteriaSchema} for media in BODY_TYPES[:3]},
 }
 _NOT_MODIFIED = "Not modified: If-None-Match matched the ETag."
+_NO_FACTS = NodeFacts()
 
 
 @bp.route("/v1/recipe")
@@ -55,15 +63,23 @@ class Recipe(MethodView):
     init_every_request = False  # stateless: one instance serves every request
 
     @documented(
-        bp.doc(parameters=[{"in": "query", "schema": CriteriaSchema}]),
+        bp.doc(parameters=[{"in": "query", "schema": RecipeQuerySchema}]),
         bp.response(200, RecipeResultSchema, headers=_RECIPE_HEADERS),
         bp.alt_response(304, description=_NOT_MODIFIED),
         bp.alt_response(400, schema=ErrorSchema, description="Invalid criteria."),
     )
     def get(self) -> Response:
-        """Recipe for the criteria in the query string (omitted fields mean any)."""
+        """Recipe for the criteria in the query string (omitted fields mean any).
+
+        Also takes the seed API's (eidos) parameters: `ALL` means any, `osv`, `kernel`
+        and `k8s` exclude the overlays whose constraints they fail (`excludedOverlays`,
+        `constraintWarnings`), `context=true` adds `metadata.explain`.
+        """
         state = service_state()
-        return recipe_response(state, criteria_from_query(state))
+        query = query_from_request(state)
+        if query.plain:
+            return recipe_response(state, query.criteria)
+        return recipe_response(state, query.criteria, facts=query.facts, context=query.context)
 
     @documented(
         bp.doc(requestBody=_REQUEST_BODY),
@@ -81,27 +97,38 @@ class Recipe(MethodView):
         return recipe_response(service_state(), criteria)
 
 
-def criteria_from_query(state: ServiceState) -> Criteria:
-    """Criteria from the query string, validated by the schema once per distinct query."""
+def query_from_request(state: ServiceState) -> RecipeQuery:
+    """The query string, validated by the schema once per distinct query."""
     memo = state.queries
     raw = request.query_string
-    criteria = memo.get(raw)
-    if criteria is None:
+    query = memo.get(raw)
+    if query is None:
         try:
-            criteria = _criteria_query.load(request.args)
+            query = _criteria_query.load(request.args)
         except ValidationError as exc:
             raise validation_error(exc, "query parameters") from None
         if len(raw) <= MAX_MEMO_QUERY:
-            memo.put(raw, criteria)
-    return criteria
+            memo.put(raw, query)
+    return query
 
 
-def recipe_response(state: ServiceState, criteria: Criteria) -> Response:
+def recipe_response(
+    state: ServiceState,
+    criteria: Criteria,
+    *,
+    facts: NodeFacts = _NO_FACTS,
+    context: bool = False,
+) -> Response:
     """The cached (or freshly built) recipe as a conditional, cacheable JSON response."""
     if state.store is None:
         raise UnavailableError(f"service not ready: {state.not_ready_reason}")
     state.settings.allowlists.check(criteria)
-    entry, hit = state.recipes.get_or_build(criteria.cache_key, lambda: _build(state, criteria))
+    key: tuple[object, ...] = criteria.cache_key
+    if facts or context:
+        key = RecipeQuery(criteria, facts, context).cache_key
+    entry, hit = state.recipes.get_or_build(
+        key, lambda: _build(state, criteria, facts=facts, context=context)
+    )
     (state.metrics.recipe_cache_hits if hit else state.metrics.recipe_cache_misses).inc()
     if "HTTP_IF_NONE_MATCH" in request.environ and request.if_none_match.contains_weak(
         entry.etag.strip('"')
@@ -110,10 +137,18 @@ def recipe_response(state: ServiceState, criteria: Criteria) -> Response:
     return Response(entry.body, headers=entry.headers)
 
 
-def _build(state: ServiceState, criteria: Criteria) -> CachedBody:
+def _build(
+    state: ServiceState, criteria: Criteria, *, facts: NodeFacts, context: bool
+) -> CachedBody:
     assert state.store is not None
     start = perf_counter()
-    body = dump_json(build_recipe(criteria, state.store).to_dict()).encode("utf-8")
+    changes: list[Change] | None = [] if context else None
+    evaluator = facts.evaluator() if facts else None
+    result = build_recipe(criteria, state.store, evaluator=evaluator, explain=changes)
+    doc = result.to_dict()
+    if changes is not None:
+        doc["metadata"]["explain"] = explain_entries(changes)
+    body = dump_json(doc).encode("utf-8")
     state.metrics.recipe_build_duration.observe(perf_counter() - start)
     check_deadline("building the recipe")
     return CachedBody.of(body, f"public, max-age={state.settings.cache_max_age}")

@@ -76,7 +76,7 @@ def test_criteria_file_and_flags_override_it(tmp_path):
     crit = tmp_path / "criteria.yaml"
     crit.write_text(
         "kind: recipeCriteria\napiVersion: cns.nvidia.com/v1alpha1\nmetadata: {name: t}\n"
-        "spec: {service: eks, accelerator: gb200, intent: training}\n"
+        "spec: {service: eks, accelerator: gb200, intent: training, platform: kubeflow}\n"
     )
     from_file = json.loads(run("recipe", "-c", str(crit), "-t", "json").stdout)
     assert from_file["criteria"] == {
@@ -84,11 +84,23 @@ def test_criteria_file_and_flags_override_it(tmp_path):
         "accelerator": "gb200",
         "intent": "training",
         "os": "any",
+        "platform": "kubeflow",
     }
     overridden = json.loads(
-        run("recipe", "-c", str(crit), "--intent", "inference", "-t", "json").stdout
+        run(
+            "recipe", "-c", str(crit), "--intent", "inference", "--platform", "Dynamo", "-t", "json"
+        ).stdout
     )
     assert overridden["criteria"]["intent"] == "inference"
+    assert overridden["criteria"]["platform"] == "dynamo"
+
+
+def test_platform_flag_is_validated_and_works_alone():
+    result = run("recipe", "--platform", "slurm")
+    assert result.exit_code == 3
+    assert "invalid platform 'slurm': valid values are any, dynamo, kubeflow" in result.stderr
+    doc = json.loads(run("recipe", "--platform", "kubeflow", "-t", "json").stdout)
+    assert doc["criteria"]["platform"] == "kubeflow"
 
 
 def test_criteria_from_stdin_json():
@@ -104,7 +116,7 @@ def test_criteria_from_stdin_json():
         (
             ["--service", "windows"],
             3,
-            "invalid service 'windows': valid values are aks, any, eks, gke, oke",
+            "invalid service 'windows': valid values are aks, any, eks, gke, kind, oke",
         ),
         (
             ["--accelerator", "b200"],
@@ -172,7 +184,7 @@ def test_installed_console_script_runs_with_exit_codes(tmp_path):
     )
     assert proc.returncode == 3
     assert proc.stderr.strip().splitlines() == [
-        "Error: invalid service 'windows': valid values are aks, any, eks, gke, oke"
+        "Error: invalid service 'windows': valid values are aks, any, eks, gke, kind, oke"
     ]
     ok = subprocess.run(
         [str(cns), "recipe", "--service", "eks", "-t", "json"],

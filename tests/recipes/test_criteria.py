@@ -24,6 +24,14 @@ from cns_web.config import EnvReader
         ("os", "AL2023", "amazonlinux"),
         ("os", "amzn", "amazonlinux"),
         ("os", "ANY", "any"),
+        ("service", "Kind", "kind"),
+        ("platform", "Kubeflow", "kubeflow"),
+        ("platform", "kubeflow-trainer", "kubeflow"),
+        ("platform", "ai-dynamo", "dynamo"),
+        # the seed API's (eidos) wildcard, in every field
+        ("service", "ALL", "any"),
+        ("accelerator", "ALL", "any"),
+        ("platform", "all", "any"),
     ],
 )
 def test_parse_enum_normalises_case_space_and_aliases(field, raw, expected):
@@ -33,7 +41,8 @@ def test_parse_enum_normalises_case_space_and_aliases(field, raw, expected):
 @pytest.mark.parametrize(
     ("field", "raw", "valid"),
     [
-        ("service", "windows", "aks, any, eks, gke, oke"),
+        ("service", "windows", "aks, any, eks, gke, kind, oke"),
+        ("platform", "slurm", "any, dynamo, kubeflow"),
         ("accelerator", "b200", "a100, any, gb200, h100, l40"),
         ("intent", "serving", "any, inference, training"),
         ("os", "debian", "amazonlinux, any, cos, rhel, ubuntu"),
@@ -109,8 +118,12 @@ def test_to_dict_keeps_any_and_omits_zero_nodes():
         "accelerator": "any",
         "intent": "any",
         "os": "any",
+        "platform": "any",
     }
     assert Criteria.parse({"nodes": 4}).to_dict()["nodes"] == 4
+    assert list(Criteria.parse({"platform": "dynamo", "nodes": 2}).to_dict()) == [
+        *("service", "accelerator", "intent", "os", "platform", "nodes")
+    ]
 
 
 def test_resource_with_partial_spec_defaults_to_any():

@@ -107,3 +107,22 @@ def test_os_from_release(release: dict[str, str], expected: str) -> None:
 
 def test_empty_snapshot_is_all_any() -> None:
     assert criteria_from_snapshot(Snapshot()) == Criteria()
+
+
+def test_a_kind_node_is_service_kind_and_the_platform_stays_any() -> None:
+    """A kind node's providerID is ``kind://docker/<cluster>/<node>``; the collector reports
+    the scheme as the provider. No snapshot reading tells the platform."""
+    from cns_core.k8s.readings import provider_name
+
+    assert provider_name("kind://docker/gpu/gpu-worker") == "kind"
+    snapshot = Snapshot(
+        [
+            Measurement(
+                MeasurementType.K8S,
+                [Subtype("server", {"version": "v1.34.0"}), Subtype("node", {"provider": "kind"})],
+            )
+        ]
+    )
+    criteria = criteria_from_snapshot(snapshot)
+    assert criteria.service == "kind"
+    assert criteria.platform == "any"

@@ -205,6 +205,8 @@ def test_recipe_from_the_h100_snapshot(h100: str) -> None:
         "accelerator": "h100",
         "intent": "any",
         "os": "ubuntu",
+        # a snapshot cannot tell the platform
+        "platform": "any",
     }
     assert doc["metadata"]["appliedOverlays"][:2] == ["base", "eks"]
 
@@ -243,6 +245,7 @@ def test_flags_and_criteria_file_override_the_snapshot(h100: str, tmp_path: Path
         "accelerator": "a100",
         "intent": "training",
         "os": "ubuntu",
+        "platform": "any",
     }
 
 

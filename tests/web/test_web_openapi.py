@@ -22,7 +22,10 @@ def test_document_describes_every_route_and_the_upstream_operations(client):
     assert {"/", "/health", "/ready", "/metrics", "/v1/recipe"} <= set(doc["paths"])
     recipe = doc["paths"]["/v1/recipe"]
     names = [p["name"] for p in recipe["get"]["parameters"]]
-    assert names == ["service", "accelerator", "gpu", "intent", "os", "nodes"]
+    assert names == [
+        *("service", "accelerator", "gpu", "intent", "os", "platform", "nodes"),
+        *("osv", "kernel", "k8s", "context"),  # the seed API's (eidos) vocabulary
+    ]
     assert set(recipe["post"]["requestBody"]["content"]) == {
         "application/json",
         "application/yaml",

@@ -38,6 +38,14 @@ def cli_json(*args: str) -> bytes:
         ("service=gke&gpu=h100", ["--service", "gke", "--gpu", "h100"]),
         ("intent=inference&nodes=4", ["--intent", "inference", "--nodes", "4"]),
         ("service=any", ["--service", "any"]),
+        (
+            "service=eks&accelerator=h100&os=ubuntu&intent=training&platform=kubeflow",
+            [
+                *("--service", "eks", "--accelerator", "h100", "--os", "ubuntu"),
+                *("--intent", "training", "--platform", "kubeflow"),
+            ],
+        ),
+        ("platform=dynamo&service=kind", ["--platform", "dynamo", "--service", "kind"]),
     ],
 )
 def test_get_answers_the_exact_bytes_of_the_cli(client, query, flags):
@@ -75,6 +83,7 @@ def test_values_are_case_insensitive_and_aliases_work(client):
         "accelerator": "h100",
         "intent": "any",
         "os": "amazonlinux",
+        "platform": "any",
     }
 
 
@@ -93,7 +102,7 @@ def test_first_value_of_a_repeated_parameter_wins(client):
 @pytest.mark.parametrize(
     ("query", "field", "words"),
     [
-        ("service=windows", "service", ["windows", "aks, any, eks, gke, oke"]),
+        ("service=windows", "service", ["windows", "aks, any, eks, gke, kind, oke"]),
         ("accelerator=v100", "accelerator", ["v100", "a100, any, gb200, h100, l40"]),
         ("gpu=tpu", "gpu", ["tpu"]),
         ("intent=gaming", "intent", ["gaming", "inference, training"]),
@@ -103,8 +112,13 @@ def test_first_value_of_a_repeated_parameter_wins(client):
         (
             "serivce=eks",
             "serivce",
-            ["unknown field", "accelerator, gpu, intent, nodes, os, service"],
+            ["unknown field", "accelerator, context, gpu, intent, k8s, kernel, nodes"],
         ),
+        ("platform=slurm", "platform", ["slurm", "any, dynamo, kubeflow"]),
+        ("osv=jammy", "osv", ["jammy", "24.04"]),
+        ("kernel=latest", "kernel", ["latest", "6.8"]),
+        ("k8s=one.33", "k8s", ["one.33", "v1.33"]),
+        ("context=maybe", "context", ["boolean"]),
     ],
 )
 def test_invalid_query_is_a_400_naming_field_and_valid_values(client, query, field, words):
@@ -170,6 +184,16 @@ def test_allowlists_refuse_with_requested_and_allowed(make_app):
     assert posted.json["details"] == {"requested": "gke", "allowed": ["eks"]}
     assert client.get("/v1/recipe?accelerator=h100").status_code == 200
     assert client.get("/v1/recipe").status_code == 200  # unspecified fields are always allowed
+
+
+def test_platform_allowlist(make_app):
+    client = make_app(CNS_ALLOWED_PLATFORMS="Kubeflow").test_client()
+    refused = client.get("/v1/recipe?platform=dynamo")
+    assert refused.status_code == 400
+    assert refused.json["details"] == {"requested": "dynamo", "allowed": ["kubeflow"]}
+    assert client.get("/v1/recipe?platform=kubeflow").status_code == 200
+    with pytest.raises(Exception, match="CNS_ALLOWED_PLATFORMS"):
+        make_app(CNS_ALLOWED_PLATFORMS="kubeflow,slurm")
 
 
 def test_invalid_allowlist_setting_stops_startup(make_app):
