@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .. import __version__
+from ..recipes.aliases import canonical_recipe
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
 from ..serialize import dump_yaml
@@ -63,7 +64,12 @@ def generate_bundle(
     *,
     version: str = __version__,
 ) -> Bundle:
-    """Build every file of the bundle in memory (``version``: the cns version it names)."""
+    """Build every file of the bundle in memory (``version``: the cns version it names).
+
+    Components named by a registry alias (``kube-prometheus-stack``) are renamed to the
+    registry's names first; ``recipe.yaml`` in the bundle carries those names.
+    """
+    recipe = canonical_recipe(recipe, store.registry, store.files)
     components, warnings = plan_bundle(recipe, store, options)
     if options.deployer is Deployer.HELM:
         files = helm_files(recipe, store, components, version, warnings)

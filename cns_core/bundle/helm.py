@@ -81,7 +81,7 @@ def helm_files(
     files = {
         ".helmignore": HELMIGNORE.encode(),
         "Chart.yaml": _chart_yaml(recipe, components, version).encode(),
-        "values.yaml": _values_yaml(recipe, components, version).encode(),
+        "values.yaml": _values_yaml(recipe, components, version, manifests).encode(),
         "deploy.sh": render(
             "deploy.sh.j2", steps=steps, timeout=DEPLOY_TIMEOUT, cns_version=version
         ).encode(),
@@ -144,6 +144,22 @@ def _deploy_steps(
             steps.append(chart_step)
             continue
         late = manifests_after_chart(templates)
+        if component.manifests_only:
+            # no chart of its own: the manifests are the component (custom resources
+            # still retried while their operator's webhook starts)
+            steps.append(
+                DeployStep(
+                    release=manifests_release(component.name),
+                    chart=f"{COMPONENTS_DIR}/{component.name}/{MANIFESTS_DIR}",
+                    repo="",
+                    version="",
+                    namespace=component.namespace,
+                    values=values,
+                    attempts=CUSTOM_RESOURCE_ATTEMPTS if late else 1,
+                    after_chart=late,
+                )
+            )
+            continue
         manifest_step = DeployStep(
             release=manifests_release(component.name),
             chart=f"{COMPONENTS_DIR}/{component.name}/{MANIFESTS_DIR}",
@@ -172,9 +188,8 @@ def _component_files(
     """components/<name>/values.yaml (flat values of the chart) and its manifests chart."""
     root = f"{COMPONENTS_DIR}/{component.name}"
     header = (
-        f"# Cloud Native Stack: values of {component.name} (chart {component.chart} "
-        f"{component.ref.version}) for deploy.sh; the same as under {component.name}: "
-        "in values.yaml\n"
+        f"# Cloud Native Stack: values of {component.name} ({component.described}) for "
+        f"deploy.sh; the same as under {component.name}: in values.yaml\n"
     )
     files = {f"{root}/values.yaml": (header + values_document(component.values)).encode()}
     files.update(
@@ -199,7 +214,7 @@ def _chart_yaml(recipe: RecipeResult, components: list[BundleComponent], version
     }
     if recipe.version:
         chart["appVersion"] = recipe.version
-    chart["dependencies"] = [_dependency(c) for c in components]
+    chart["dependencies"] = [_dependency(c) for c in components if not c.manifests_only]
     return CHART_HEADER + dump_yaml(chart)
 
 
@@ -213,8 +228,22 @@ def _dependency(component: BundleComponent) -> dict[str, str]:
     return dep
 
 
-def _values_yaml(recipe: RecipeResult, components: list[BundleComponent], version: str) -> str:
-    values = {c.name: {"enabled": True} | sorted_keys(c.values) for c in components}
+def _values_yaml(
+    recipe: RecipeResult,
+    components: list[BundleComponent],
+    version: str,
+    manifests: dict[str, dict[str, str]],
+) -> str:
+    """Each component's values under its name, with ``enabled: true``: the condition of
+    its dependency and the guard of its templates. A component of manifests only that
+    has no templates in the umbrella chart (its manifests create custom resources: a
+    release of their own) gets no ``enabled``, which nothing would read."""
+
+    def switch(c: BundleComponent) -> dict[str, Any]:
+        in_chart = any(not creates_custom_resource(t) for t in manifests[c.name].values())
+        return {"enabled": True} if not c.manifests_only or in_chart else {}
+
+    values = {c.name: switch(c) | sorted_keys(c.values) for c in components}
     header = VALUES_HEADER.format(recipe_version=recipe.version or "unknown", cns_version=version)
     return header + dump_yaml(values)
 

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from ..errors import InvalidRequestError
 from ..recipes.graph import deployment_order
 from ..recipes.model import ComponentRef, RecipeResult
-from ..recipes.registry import ComponentRegistry, OfflineRender
+from ..recipes.registry import ComponentRegistry, OfflineRender, RegistryComponent
 from ..recipes.store import RecipeStore
 from .options import BundleOptions
 from .overrides import SetOverride
@@ -29,6 +29,8 @@ class BundleComponent:
     values: dict[str, Any]
     wave: int
     offline_render: OfflineRender = field(default_factory=OfflineRender)
+    #: no chart: the component is its recipe manifests (``chart`` is ``""``)
+    manifests_only: bool = False
 
     @property
     def name(self) -> str:
@@ -38,6 +40,13 @@ class BundleComponent:
     def alias(self) -> str:
         """The Helm dependency alias: the component name when it differs from the chart's."""
         return self.name if self.name != self.chart else ""
+
+    @property
+    def described(self) -> str:
+        """``chart <name> <version>``, or ``recipe manifests`` (for file headers)."""
+        if self.manifests_only:
+            return "recipe manifests only"
+        return f"chart {self.chart} {self.ref.version}"
 
 
 class BundlePlan(NamedTuple):
@@ -50,15 +59,17 @@ class BundlePlan(NamedTuple):
 
 def plan_bundle(recipe: RecipeResult, store: RecipeStore, options: BundleOptions) -> BundlePlan:
     """Select, order and configure the components; every bad name or option is an error."""
-    for ref in recipe.component_refs:
-        _check_ref(ref)
     registry = store.registry
+    for ref in recipe.component_refs:
+        _check_ref(ref, registry.get(ref.name))
     selected = _select(recipe, registry, options.bundlers)
     by_target = _overrides_by_component(options.overrides, selected, registry)
     planned = []
     warnings: list[str] = []
     for wave, ref in enumerate(_ordered(recipe, selected)):
         entry = registry.get(ref.name)
+        if entry is not None and entry.prerequisite:
+            warnings.append(f"{ref.name}: {entry.prerequisite}")
         planned.append(
             BundleComponent(
                 ref=ref,
@@ -69,17 +80,25 @@ def plan_bundle(recipe: RecipeResult, store: RecipeStore, options: BundleOptions
                 ),
                 offline_render=entry.offline_render if entry else OfflineRender(),
                 wave=wave,
+                manifests_only=entry is not None and entry.manifests_only,
             )
         )
     return BundlePlan(planned, warnings)
 
 
-def _check_ref(ref: ComponentRef) -> None:
+def _check_ref(ref: ComponentRef, entry: RegistryComponent | None) -> None:
     if not _NAME_RE.fullmatch(ref.name):
         raise InvalidRequestError(
             f"invalid component name {ref.name!r}: bundles need a DNS label "
             "(lowercase letters, digits and '-', at most 63 characters)"
         )
+    if entry is not None and entry.manifests_only:
+        if not ref.manifest_files:
+            raise InvalidRequestError(
+                f"component {ref.name} is made of recipe manifests only, and the recipe "
+                "names none (manifestFiles)"
+            )
+        return
     if ref.type == "Kustomize":
         raise InvalidRequestError(
             f"component {ref.name} is a Kustomize component; bundles deploy Helm charts only"

@@ -54,7 +54,7 @@ _API_VERSION_RE = re.compile(r"^\s*apiVersion:\s*[\"']?([^\s\"'#]+)", re.MULTILI
 MANIFEST_CHART_HEADER = """\
 # Cloud Native Stack - recipe manifests of {component}
 #
-# Rendered with the values of the {chart} chart ({values}), into the component's
+# Rendered with the values of {chart} ({values}), into the component's
 # namespace. Each template sees those values as .Values.{component}, as in the Helm
 # umbrella chart.
 """
@@ -129,7 +129,9 @@ def manifest_chart(
         "version": chart_version(version),
     }
     header = MANIFEST_CHART_HEADER.format(
-        component=component.name, chart=component.chart, values=values_file
+        component=component.name,
+        chart=f"the {component.chart} chart" if component.chart else component.name,
+        values=values_file,
     )
     files = {f"{root}/Chart.yaml": (header + dump_yaml(chart)).encode()}
     for name, text in templates.items():

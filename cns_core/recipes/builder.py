@@ -133,7 +133,7 @@ def _finalised(refs: Iterable[ComponentRef], registry: ComponentRegistry) -> Ite
             overrides=deep_copy(ref.overrides), patches=tuple(deep_copy(ref.patches))
         )
         entry = registry.get(ref.name)
-        if entry is None:
+        if entry is None or entry.manifests_only:
             yield ref
         elif (ref.type or entry.type) == "Kustomize":
             yield ref._replace(

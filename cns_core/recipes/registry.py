@@ -46,7 +46,12 @@ class OfflineRender(NamedTuple):
 
 
 class RegistryComponent(NamedTuple):
-    """Everything cns knows about a component independent of any recipe."""
+    """Everything cns knows about a component independent of any recipe.
+
+    ``manifests_only``: the component has no chart; it is its recipe manifests (a
+    Skyhook tuning, DaemonSets), deployed like any component's manifests.
+    ``prerequisite``: what the user must do before deploying it (a bundle warning).
+    """
 
     name: str
     display_name: str
@@ -60,14 +65,22 @@ class RegistryComponent(NamedTuple):
     namespace: str = ""
     node_scheduling: NodeScheduling = NodeScheduling()
     offline_render: OfflineRender = OfflineRender()
+    manifests_only: bool = False
+    prerequisite: str = ""
 
     @property
     def type(self) -> str:
+        """``Helm`` or ``Kustomize``; ``""`` for a component that is only manifests."""
+        if self.manifests_only:
+            return ""
         return "Kustomize" if self.kustomize_source else "Helm"
 
     @property
     def chart_name(self) -> str:
-        """The chart's own name (``prometheus-community/kube-prometheus-stack`` → last part)."""
+        """The chart's own name (``prometheus-community/kube-prometheus-stack`` → last part);
+        ``""`` for a component that is only manifests."""
+        if self.manifests_only:
+            return ""
         return self.helm_chart.rsplit("/", 1)[-1] if self.helm_chart else self.name
 
 
@@ -120,6 +133,16 @@ def _component(item: Any, where: str) -> RegistryComponent:
     kustomize = _section(item, "kustomize", where)
     if helm and kustomize:
         raise InvalidRequestError(f"{where} ({name}): cannot have both helm and kustomize")
+    manifests_only = item.get("manifestsOnly", False)
+    if not isinstance(manifests_only, bool):
+        raise InvalidRequestError(f"{where} ({name}): manifestsOnly must be true or false")
+    if manifests_only and (helm or kustomize):
+        raise InvalidRequestError(
+            f"{where} ({name}): a manifestsOnly component has no helm or kustomize section"
+        )
+    prerequisite = item.get("prerequisite") or ""
+    if not isinstance(prerequisite, str):
+        raise InvalidRequestError(f"{where} ({name}): prerequisite must be a string")
     scheduling = _section(item, "nodeScheduling", where)
     system = _section(scheduling, "system", where)
     accelerated = _section(scheduling, "accelerated", where)
@@ -142,6 +165,8 @@ def _component(item: Any, where: str) -> RegistryComponent:
             not_reached=_not_reached({"system": system, "accelerated": accelerated}, where),
         ),
         offline_render=_offline_render(_section(item, "offlineRender", where), where),
+        manifests_only=manifests_only,
+        prerequisite=" ".join(prerequisite.split()),
     )
 
 

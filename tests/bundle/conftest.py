@@ -30,6 +30,29 @@ RECIPES = {
         "os": "ubuntu",
     },
     "h100-ubuntu-inference": {"accelerator": "h100", "intent": "inference", "os": "ubuntu"},
+    # the training platform on EKS: Kubeflow Trainer on KAI, NVIDIA's tuning packages,
+    # the EBS CSI driver and EFA
+    "eks-h100-ubuntu-training-kubeflow": {
+        "service": "eks",
+        "accelerator": "h100",
+        "intent": "training",
+        "os": "ubuntu",
+        "platform": "kubeflow",
+    },
+    # the inference platform on kind: Dynamo behind kgateway, a prerequisite warning
+    "kind-h100-inference-dynamo": {
+        "service": "kind",
+        "accelerator": "h100",
+        "intent": "inference",
+        "platform": "dynamo",
+    },
+    # GKE COS training: a component of manifests only with built-in kinds (TCPXO)
+    "gke-cos-h100-training": {
+        "service": "gke",
+        "accelerator": "h100",
+        "os": "cos",
+        "intent": "training",
+    },
 }
 
 

@@ -60,6 +60,10 @@ def test_chart_source_uses_real_chart_name_and_published_version(store, gb200):
         ref = gb200.component(name)
         entry = store.registry.get(name)
         assert app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == str(wave)
+        if entry.manifests_only:  # no chart: its manifests chart, then the values
+            assert [s.get("path") for s in sources] == [f"{name}/manifests", None]
+            assert values_source == {"repoURL": REPO, "targetRevision": "HEAD", "ref": "values"}
+            continue
         assert chart_source["chart"] == entry.chart_name
         assert chart_source["targetRevision"] == ref.version
         assert chart_source["helm"]["valueFiles"] == [f"$values/{name}/values.yaml"]
@@ -171,7 +175,9 @@ def test_components_with_manifests_get_a_manifests_source(store, gb200):
             assert len(sources) == 2 and not chart_files, name
             continue
         with_manifests.add(name)
-        assert sources[1] == {
+        # a component of manifests only has no chart source before its manifests'
+        manifests_source = sources[0 if store.registry.get(name).manifests_only else 1]
+        assert manifests_source == {
             "repoURL": REPO,
             "path": f"{name}/manifests",
             "targetRevision": "HEAD",
@@ -186,7 +192,7 @@ def test_components_with_manifests_get_a_manifests_source(store, gb200):
                 for p in gb200.component(name).manifest_files
             ]
         )
-    assert with_manifests == {"gpu-operator", "skyhook-operator"}
+    assert with_manifests == {"gpu-operator", "skyhook-customizations"}
     assert not any("manifest" in note for note in bundle.warnings)
     listed = {
         line.split("  ", 1)[1] for line in bundle.files["checksums.txt"].decode().splitlines()
@@ -240,7 +246,7 @@ def test_manifest_charts_render_like_the_umbrella_chart(
         rendered += docs
 
     objects = _objects_by_kind_and_name(rendered)
-    assert ("Skyhook", "ubuntu") in objects
+    assert ("Skyhook", "tuning") in objects
     assert ("ConfigMap", "dcgm-exporter") in objects
     if case == "gb200":
         assert objects[("ConfigMap", "kmp-custom")]["data"] == {
@@ -253,7 +259,7 @@ def test_manifest_charts_render_like_the_umbrella_chart(
     ]
     for name in recipe.deployment_order:  # the custom resources the umbrella leaves out
         late = tmp_path / "helm" / "components" / name
-        if (late / "manifests").exists() and name in ("skyhook-operator", "network-operator"):
+        if (late / "manifests").exists() and name in ("skyhook-customizations", "network-operator"):
             values = str(late / "values.yaml")
             from_umbrella += helm_template(helm, name, late / "manifests", "x", "-f", values)
     from_umbrella = list(_objects_by_kind_and_name(from_umbrella).values())

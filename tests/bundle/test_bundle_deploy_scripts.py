@@ -69,12 +69,17 @@ def _releases(bundle_dir: Path) -> list[tuple[str, str]]:
         "prometheus": "monitoring",
         "prometheus-adapter": "monitoring",
         "skyhook-operator": "skyhook",
+        "skyhook-customizations": "skyhook",
     }
+    #: components of recipe manifests only: one release, no chart
+    manifests_only = {"skyhook-customizations"}
     out = []
     for name in order:
         ns = registry_ns[name]
         manifests = bundle_dir / "components" / name / "manifests"
-        if name == "gpu-operator":  # ConfigMaps only: before the chart
+        if name in manifests_only:
+            out.append((f"{name}-manifests", ns))
+        elif name == "gpu-operator":  # ConfigMaps only: before the chart
             out += [(f"{name}-manifests", ns), (name, ns)]
         elif manifests.is_dir():  # custom resources: after the chart
             out += [(name, ns), (f"{name}-manifests", ns)]
@@ -160,9 +165,9 @@ def test_best_effort_continues_and_fails_at_the_end(bundle_dir):
 
 
 def test_custom_resource_releases_are_retried_while_the_webhook_starts(bundle_dir):
-    code, output, calls = _run(bundle_dir, "deploy.sh", fail="skyhook-operator-manifests")
+    code, output, calls = _run(bundle_dir, "deploy.sh", fail="skyhook-customizations-manifests")
     assert code == 1
-    assert [c[2] for c in calls].count("skyhook-operator-manifests") == 5
+    assert [c[2] for c in calls].count("skyhook-customizations-manifests") == 5
     assert "attempt 4 of 5 failed" in output
     code, _, calls = _run(bundle_dir, "deploy.sh", fail="cert-manager")
     assert [c[2] for c in calls].count("cert-manager") == 1

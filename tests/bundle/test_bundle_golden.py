@@ -31,6 +31,12 @@ CASES = {
         "system_node_selector": ["node-role.kubernetes.io/system=true"],
     },
     "h100-ubuntu-inference": {},
+    "eks-h100-ubuntu-training-kubeflow": {
+        "system_node_toleration": ["dedicated=system:NoSchedule"],
+        "accelerated_node_toleration": ["nvidia.com/gpu:NoSchedule"],
+    },
+    "kind-h100-inference-dynamo": {"system_node_selector": ["role=system"]},
+    "gke-cos-h100-training": {},
 }
 REPO = "https://github.com/example/gpu-gitops.git"
 

@@ -29,7 +29,11 @@ def test_chart_yaml_dependencies_in_order_with_real_chart_names(store, gb200):
     assert chart["name"] == "cns-eks-gb200"
     assert chart["appVersion"] == "test"
     deps = chart["dependencies"]
-    assert [d.get("alias", d["name"]) for d in deps] == list(gb200.deployment_order)
+    # every component with a chart, in deployment order (skyhook-customizations is
+    # recipe manifests only: no dependency)
+    with_chart = [n for n in gb200.deployment_order if not store.registry.get(n).manifests_only]
+    assert "skyhook-customizations" in gb200.deployment_order
+    assert [d.get("alias", d["name"]) for d in deps] == with_chart
     by_alias = {d.get("alias", d["name"]): d for d in deps}
     assert by_alias["prometheus"]["name"] == "kube-prometheus-stack"
     assert "alias" not in by_alias["gpu-operator"]
@@ -112,7 +116,9 @@ def test_helm_lint_and_template_deliver_every_components_values(
         if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("received-")
     }
     umbrella_values = yaml.safe_load(bundle.files["values.yaml"])
-    assert set(received) == set(recipe.deployment_order)
+    assert set(received) == {
+        n for n in recipe.deployment_order if not store.registry.get(n).manifests_only
+    }
     for name, values in received.items():
         sent = umbrella_values[name]
         # every key the umbrella sends arrives in the subchart (helm adds `global`)
@@ -134,16 +140,19 @@ def test_helm_template_renders_manifests_and_enabled_false_drops_them(helm, tmp_
     assert ("ConfigMap", "dcgm-exporter") in names
     assert ("ConfigMap", "kernel-module-params") in names
     # a custom resource whose CRD the skyhook chart templates is never in its release
-    assert ("Skyhook", "ubuntu") not in names
+    assert ("Skyhook", "tuning") not in names
     late = helm_template(
         helm,
-        "skyhook-operator-manifests",
-        chart_dir / "components" / "skyhook-operator" / "manifests",
+        "skyhook-customizations-manifests",
+        chart_dir / "components" / "skyhook-customizations" / "manifests",
         "skyhook",
         "-f",
-        str(chart_dir / "components" / "skyhook-operator" / "values.yaml"),
+        str(chart_dir / "components" / "skyhook-customizations" / "values.yaml"),
     )
-    assert [(d["kind"], d["metadata"]["name"]) for d in late] == [("Skyhook", "ubuntu")]
+    assert [(d["kind"], d["metadata"]["name"]) for d in late] == [("Skyhook", "tuning")]
+    assert late[0]["metadata"]["labels"]["skyhook.nvidia.com/profile"] == "ubuntu"
+    # nothing reads skyhook-customizations.enabled in the umbrella chart: not written
+    assert "enabled" not in yaml.safe_load(bundle.files["values.yaml"])["skyhook-customizations"]
 
     off = _rendered(
         helm,

@@ -34,6 +34,7 @@ UPSTREAM_FILES = [
     "components/prometheus/values.yaml",
     "components/prometheus-adapter/values.yaml",
     "components/skyhook-operator/values.yaml",
+    # kept for upstream recipes (cns's own use skyhook-customizations; see the test below)
     "components/skyhook-operator/manifests/customization-ubuntu.yaml",
 ]
 
@@ -88,3 +89,36 @@ def test_upstream_gke_cos_recipe_bundles_with_the_api(store):
     with zipfile.ZipFile(io.BytesIO(resp.data)) as archive:
         values = yaml.safe_load(archive.read("gpu-operator/values.yaml"))
     assert values["driver"]["enabled"] is False
+
+
+def test_upstream_ubuntu_customization_tunes_exactly_like_skyhook_customizations(
+    helm, tmp_path, store
+):
+    """skyhook-operator's customization-ubuntu.yaml is kept for upstream recipes; cns's
+    recipes use skyhook-customizations' profile ubuntu. Both Skyhooks tune the same."""
+    from .conftest import helm_template
+
+    def render(template: str, values: dict) -> dict:
+        chart = tmp_path / template.replace("/", "_")
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text("apiVersion: v2\nname: t\nversion: 1.0.0\n")
+        (chart / "templates" / "t.yaml").write_text(store.file(template))
+        (chart / "values.yaml").write_text(yaml.safe_dump(values))
+        (doc,) = helm_template(helm, "t", chart, "skyhook")
+        return doc
+
+    upstream = render(
+        "components/skyhook-operator/manifests/customization-ubuntu.yaml",
+        {"skyhook-operator": {"customization": "ubuntu"}},
+    )
+    ours = render(
+        "components/skyhook-customizations/manifests/tuning.yaml",
+        {
+            "skyhook-customizations": load_yaml(
+                store.file("components/skyhook-customizations/values.yaml")
+            )
+            | {"profile": "ubuntu"}
+        },
+    )
+    assert upstream["kind"] == ours["kind"] == "Skyhook"
+    assert upstream["spec"] == ours["spec"]

@@ -135,7 +135,12 @@ def _helm_values(files: Mapping[str, bytes], store: RecipeStore) -> list[ChartVa
     for key, values in umbrella.items():
         dep = deps.get(key)
         if dep is None:
-            out.append(ChartValues(key, "", "", values or {}, "values.yaml"))
+            # a component of manifests only: its umbrella templates (if any) are guarded
+            # by <component>.enabled
+            guarded = any(p.startswith(f"templates/{key}/") for p in files)
+            out.append(
+                ChartValues(key, "", "", values or {}, "values.yaml", "guard" if guarded else "")
+            )
             continue
         out.append(
             ChartValues(
@@ -177,6 +182,9 @@ def _argocd_values(files: Mapping[str, bytes]) -> list[ChartValues]:
         spec = app.get("spec") or {}
         sources = spec.get("sources") or [spec.get("source") or {}]
         refs = {s["ref"]: s for s in sources if s.get("ref")}
+        if not any(source.get("chart") for source in sources):
+            # a component of manifests only: its values go to its manifests chart
+            out += _manifests_only_values(files, app, sources, refs)
         for source in sources:
             if not source.get("chart"):
                 continue
@@ -245,6 +253,22 @@ def _flux_values(files: Mapping[str, bytes]) -> list[ChartValues]:
                         f"{path} (values)",
                     )
                 )
+    return out
+
+
+def _manifests_only_values(
+    files: Mapping[str, bytes],
+    app: Mapping[str, Any],
+    sources: list[dict[str, Any]],
+    refs: Mapping[str, Any],
+) -> list[ChartValues]:
+    out = []
+    for source in sources:
+        for value_file in (source.get("helm") or {}).get("valueFiles") or []:
+            ref, _, rel = value_file.partition("/")
+            if ref.startswith("$") and ref[1:] in refs and rel in files:
+                values = _load(files, rel) or {}
+                out.append(ChartValues(app["metadata"]["name"], "", "", values, rel))
     return out
 
 

@@ -175,13 +175,28 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
     return out
 
 
+#: CRDs that no chart ships, from elsewhere in the shared reference data: name -> path
+#: under ``reference/``. The Gateway API CRDs (standard channel v1.2.1; the Gateway
+#: that cns's kgateway manifest creates) are in no kgateway chart; the charts README
+#: points at aicr's copy of the upstream release file instead of copying it again.
+EXTRA_CRD_FILES = {
+    "gateway-api-v1.2.1": "aicr-v0.11.1/recipes/components/kgateway-crds/manifests/"
+    "gateway-api-crds.yaml",
+}
+
+
 @functools.cache
 def all_crd_schemas(root: Path) -> dict[tuple[str, str], tuple[tuple[str, Mapping[str, Any]], ...]]:
     """Every CRD under ``root``: ``{(apiVersion, kind): ((folder name, schema), ...)}``."""
     out: dict[tuple[str, str], list[tuple[str, Mapping[str, Any]]]] = {}
-    for path in sorted([*root.glob("*/crds/*.yaml")]):
+    found_in = [(path.parent.parent.name, path) for path in sorted(root.glob("*/crds/*.yaml"))]
+    for name, rel in EXTRA_CRD_FILES.items():
+        path = root.parent / rel
+        if path.is_file():
+            found_in.append((name, path))
+    for name, path in found_in:
         for key, schema in load_crd_schemas([path]).items():
-            out.setdefault(key, []).append((path.parent.parent.name, schema))
+            out.setdefault(key, []).append((name, schema))
     return {key: tuple(found) for key, found in out.items()}
 
 

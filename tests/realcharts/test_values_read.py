@@ -37,10 +37,30 @@ from .reference import ChartData, chart_folder, load_chart
 #: ``enabled`` at the top of a component's umbrella values is not listed: it is the
 #: umbrella Chart.yaml's ``condition: <component>.enabled``, checked against Chart.yaml.
 VALUES_READ_BY_TEMPLATES: dict[tuple[str, str], str] = {
-    # the Ubuntu node tuning Skyhook: which customization, its node selector,
-    # tolerations, interruption budget and tuning package version
-    ("skyhook-operator", "customization*"): (
-        "components/skyhook-operator/manifests/customization-ubuntu.yaml"
+    # the node tuning Skyhook (a component of manifests only): its profile, node
+    # selector, tolerations, workload selector, interruption budget, package versions
+    # and what the packages tune for
+    ("skyhook-customizations", "*"): ("components/skyhook-customizations/manifests/tuning.yaml"),
+    # the torch-distributed ClusterTrainingRuntime: scheduler, KAI queue, image and
+    # the training pods' placement
+    ("kubeflow-trainer", "runtime.*"): (
+        "components/kubeflow-trainer/manifests/torch-distributed-runtime.yaml"
+    ),
+    # the inference gateway: the Gateway's name and listener port
+    ("kgateway", "inferenceGateway.*"): "components/kgateway/manifests/inference-gateway.yaml",
+    # GPUDirect-TCPXO (a component of manifests only): the installer's image tag; the
+    # accelerator types and placement, which both DaemonSets read
+    ("gke-nccl-tcpxo", "installerVersion"): (
+        "components/gke-nccl-tcpxo/manifests/nccl-tcpxo-installer.yaml"
+    ),
+    ("gke-nccl-tcpxo", "acceleratorTypes"): (
+        "components/gke-nccl-tcpxo/manifests/nri-device-injector.yaml"
+    ),
+    ("gke-nccl-tcpxo", "nodeSelector*"): (
+        "components/gke-nccl-tcpxo/manifests/nri-device-injector.yaml"
+    ),
+    ("gke-nccl-tcpxo", "tolerations"): (
+        "components/gke-nccl-tcpxo/manifests/nri-device-injector.yaml"
     ),
     # the NicClusterPolicy the network-operator 25.4.0 chart no longer renders itself
     ("network-operator", "nicClusterPolicy.*"): (
@@ -118,6 +138,9 @@ def test_every_value_is_read_by_its_chart(charts, store, case, deployer, placed)
 
 def value_failures(sent: ChartValues, store: RecipeStore) -> list[Failure]:
     """Why each leaf path of ``sent`` is not read by its chart (empty: all are)."""
+    entry = store.registry.get(sent.component)
+    if not sent.chart and entry is not None and entry.manifests_only:
+        return manifests_only_failures(sent, store)
     if not sent.chart:
         return [(sent.component, "*", "no dependency of the umbrella chart has this key")]
     folder = chart_folder(sent.chart, sent.version)
@@ -127,6 +150,22 @@ def value_failures(sent: ChartValues, store: RecipeStore) -> list[Failure]:
     out = []
     for path, value in leaf_paths(sent.values):
         why = path_failure(sent, chart, path, value, store)
+        if why:
+            out.append((sent.component, ".".join(path), why))
+    return out
+
+
+def manifests_only_failures(sent: ChartValues, store: RecipeStore) -> list[Failure]:
+    """A component of manifests only has no chart: every value must be one a template of
+    ours reads (:data:`VALUES_READ_BY_TEMPLATES`). ``enabled`` at the top of the umbrella
+    values is read by the guard of its manifests under ``templates/<component>/``."""
+    out = []
+    for path, _ in leaf_paths(sent.values):
+        if path == ("enabled",) and sent.condition == "guard":
+            continue
+        why = _allowlisted(sent.component, path, store)
+        if why is None:
+            why = "not read: no template of ours reads it (the component has no chart)"
         if why:
             out.append((sent.component, ".".join(path), why))
     return out

@@ -74,5 +74,6 @@ def test_cli_explain_goes_to_stderr_and_leaves_stdout_unchanged():
     )
     assert any("gpu-operator version v25.10.1 → v25.3.3 (lowered)" in line for line in lines)
     assert lines[-1].startswith(
-        "Deployment order: prometheus, cert-manager, gpu-operator, nvidia-dra-driver-gpu"
+        "Deployment order: aws-ebs-csi-driver, prometheus, cert-manager, gpu-operator, aws-efa, "
+        "nvidia-dra-driver-gpu"
     )

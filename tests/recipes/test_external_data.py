@@ -18,14 +18,14 @@ EXTRA_REGISTRY = """\
 apiVersion: cns.nvidia.com/v1alpha1
 kind: ComponentRegistry
 components:
-  - name: kai-scheduler
-    displayName: KAI Scheduler
-    valueOverrideKeys: [kai]
-    namespace: kai-scheduler
+  - name: volcano
+    displayName: Volcano
+    valueOverrideKeys: [vc]
+    namespace: volcano-system
     helm:
-      defaultRepository: oci://ghcr.io/nvidia/kai-scheduler
-      defaultChart: kai-scheduler
-      defaultVersion: v0.9.0
+      defaultRepository: oci://ghcr.io/volcano-sh/charts
+      defaultChart: volcano
+      defaultVersion: v1.12.0
 """
 
 
@@ -44,15 +44,15 @@ def extra(tmp_path: Path) -> Path:
         tmp_path / "data",
         {
             "registry.yaml": EXTRA_REGISTRY,
-            "components/kai-scheduler/values.yaml": "global:\n  gpuSharing: true\n",
-            "overlays/eks-training-kai.yaml": overlay(
-                "eks-training-kai",
+            "components/volcano/values.yaml": "basic:\n  image_pull_policy: IfNotPresent\n",
+            "overlays/eks-training-volcano.yaml": overlay(
+                "eks-training-volcano",
                 """
                 base: eks-training
                 criteria: {service: eks, intent: training, nodes: 4}
                 componentRefs:
-                  - name: kai-scheduler
-                    valuesFile: components/kai-scheduler/values.yaml
+                  - name: volcano
+                    valuesFile: components/volcano/values.yaml
                     dependencyRefs: [gpu-operator]
                 """,
             ),
@@ -64,17 +64,17 @@ def test_extra_component_is_added_with_registry_defaults(extra):
     store = load_store(extra)
     assert store.source == "merged (embedded + external)"
     result = build_recipe(Criteria(service="eks", intent="training", nodes=4), store)
-    kai = result.component("kai-scheduler")
-    assert (kai.source, kai.version, kai.type) == (
-        "oci://ghcr.io/nvidia/kai-scheduler",
-        "v0.9.0",
+    volcano = result.component("volcano")
+    assert (volcano.source, volcano.version, volcano.type) == (
+        "oci://ghcr.io/volcano-sh/charts",
+        "v1.12.0",
         "Helm",
     )
     order = result.deployment_order
-    assert order.index("gpu-operator") < order.index("kai-scheduler")
-    assert result.applied_overlays[-1] == "eks-training-kai"
+    assert order.index("gpu-operator") < order.index("volcano")
+    assert result.applied_overlays[-1] == "eks-training-volcano"
     # the embedded data is untouched for everybody else
-    assert load_store().registry.get("kai-scheduler") is None
+    assert load_store().registry.get("volcano") is None
 
 
 def test_registry_entries_replace_embedded_ones_by_name(extra):
@@ -88,7 +88,7 @@ def test_registry_entries_replace_embedded_ones_by_name(extra):
     )
     registry = load_store(extra).registry
     names = [c.name for c in registry.components]
-    assert names[-1] == "kai-scheduler"  # new ones appended
+    assert names[-1] == "volcano"  # new ones appended
     assert names.index("cert-manager") == [c.name for c in load_store().registry.components].index(
         "cert-manager"
     )
@@ -146,12 +146,10 @@ def test_symlink_leaving_the_directory_is_refused(extra, tmp_path):
 
 def test_symlink_inside_the_directory_is_allowed(extra):
     os.symlink(
-        extra / "components/kai-scheduler/values.yaml",
-        extra / "components/kai-scheduler/values-alias.yaml",
+        extra / "components/volcano/values.yaml",
+        extra / "components/volcano/values-alias.yaml",
     )
-    assert (
-        load_store(extra).file("components/kai-scheduler/values-alias.yaml").startswith("global:")
-    )
+    assert load_store(extra).file("components/volcano/values-alias.yaml").startswith("basic:")
 
 
 def test_symlinked_directory_and_broken_symlink_are_refused(extra, tmp_path):
@@ -203,7 +201,7 @@ def test_invalid_external_registry(extra):
 
 def test_hidden_directories_are_ignored(extra):
     write(extra, {".git/objects/pack.yaml": "not: [valid"})
-    assert "kai-scheduler" in [c.name for c in load_store(extra).registry.components]
+    assert "volcano" in [c.name for c in load_store(extra).registry.components]
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,19 @@ import os
 import subprocess
 import sys
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cns_core.criteria import ACCELERATORS, ANY, INTENTS, OPERATING_SYSTEMS, SERVICES, Criteria
+from cns_core.criteria import (
+    ACCELERATORS,
+    ANY,
+    INTENTS,
+    OPERATING_SYSTEMS,
+    PLATFORMS,
+    SERVICES,
+    Criteria,
+)
 from cns_core.recipes import build_recipe, load_store, reset_store_cache
 from cns_core.serialize import dump_json, dump_yaml
 
@@ -20,6 +29,7 @@ criteria = st.builds(
     intent=st.sampled_from((*INTENTS, ANY)),
     os=st.sampled_from((*OPERATING_SYSTEMS, ANY)),
     nodes=st.integers(min_value=0, max_value=1024),
+    platform=st.sampled_from((*PLATFORMS, ANY)),
 )
 
 
@@ -30,8 +40,12 @@ def test_any_criteria_build_a_valid_recipe(crit):
     names = [ref.name for ref in result.component_refs]
     assert sorted(result.deployment_order) == sorted(names)
     position = {name: i for i, name in enumerate(result.deployment_order)}
+    registry = load_store().registry
     for ref in result.component_refs:
-        assert ref.source and ref.version, ref.name
+        if registry.get(ref.name).manifests_only:  # no chart: its manifests, nothing pinned
+            assert ref.manifest_files and not (ref.source or ref.version), ref.name
+        else:
+            assert ref.source and ref.version, ref.name
         for dep in ref.dependency_refs:
             assert position[dep] < position[ref.name], (dep, ref.name)
     assert result.applied_overlays[0] == "base"
@@ -42,7 +56,7 @@ def test_any_criteria_build_a_valid_recipe(crit):
 @settings(max_examples=100, deadline=None)
 @given(
     st.dictionaries(
-        st.sampled_from(["service", "accelerator", "gpu", "intent", "os", "nodes"]),
+        st.sampled_from(["service", "accelerator", "gpu", "intent", "os", "platform", "nodes"]),
         st.text(max_size=12),
     )
 )
@@ -69,20 +83,28 @@ def test_same_criteria_same_bytes_20_times():
     assert len(outputs) == 1
 
 
-def test_same_bytes_across_processes_with_different_hash_seeds():
-    args = [
-        "recipe",
-        "--service",
-        "eks",
-        "--accelerator",
-        "h100",
-        "--os",
-        "ubuntu",
-        "--intent",
-        "inference",
-        "-t",
-        "json",
-    ]
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        ["--service", "eks", "--accelerator", "h100", "--os", "ubuntu", "--intent", "inference"],
+        # the platform leaves (many overlays of equal specificity, ordered by name)
+        ["--service", "eks", "--gpu", "h100", "--os", "ubuntu", "--platform", "dynamo"],
+        [
+            "--service",
+            "gke",
+            "--gpu",
+            "h100",
+            "--os",
+            "cos",
+            "--intent",
+            "training",
+            "--platform",
+            "kubeflow",
+        ],
+    ],
+)
+def test_same_bytes_across_processes_with_different_hash_seeds(criteria):
+    args = ["recipe", *criteria, "-t", "json"]
     code = "from cns_core.cli import main; main()"
     outs = {
         subprocess.run(

@@ -215,15 +215,28 @@ def test_recipe_from_a_snapshot_reports_excluded_overlays(h100: str) -> None:
     code, out, _ = _run("recipe", "-s", h100, "--intent", "inference", "-t", "json")
     assert code == 0
     meta = json.loads(out)["metadata"]
-    assert meta["excludedOverlays"] == ["h100-inference"]
-    assert meta["constraintWarnings"] == [
-        {
-            "overlay": "h100-inference",
+    # the node runs EKS 1.30: every H100 inference overlay needs more (aicr's H100 EKS
+    # floor is 1.32.4), eks-inference's 1.30 holds
+    assert meta["appliedOverlays"] == ["base", "eks", "monitoring-hpa", "eks-inference"]
+    assert meta["excludedOverlays"] == [
+        "h100-eks-inference",
+        "h100-inference",
+        "h100-eks-ubuntu-inference",
+    ]
+
+    def warning(overlay: str, floor: str) -> dict[str, str]:
+        return {
+            "overlay": overlay,
             "constraint": "K8s.server.version",
-            "expected": ">= 1.31",
+            "expected": f">= {floor}",
             "actual": "v1.30.14-eks-3025e55",
-            "reason": "expected >= 1.31, got v1.30.14-eks-3025e55",
+            "reason": f"expected >= {floor}, got v1.30.14-eks-3025e55",
         }
+
+    assert meta["constraintWarnings"] == [
+        warning("h100-eks-inference", "1.32.4"),
+        warning("h100-inference", "1.31"),
+        warning("h100-eks-ubuntu-inference", "1.32.4"),
     ]
 
 

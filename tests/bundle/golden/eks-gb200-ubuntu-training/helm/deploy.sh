@@ -73,25 +73,29 @@ install() {
   done
 }
 
-echo "==> [1/8] prometheus (namespace monitoring)"
+echo "==> [1/10] aws-ebs-csi-driver (namespace kube-system)"
+install aws-ebs-csi-driver 1 aws-ebs-csi-driver aws-ebs-csi-driver --repo https://kubernetes-sigs.github.io/aws-ebs-csi-driver --version 2.55.0 --namespace kube-system --create-namespace --values "$DIR/"components/aws-ebs-csi-driver/values.yaml
+echo "==> [2/10] prometheus (namespace monitoring)"
 install prometheus 1 prometheus kube-prometheus-stack --repo https://prometheus-community.github.io/helm-charts --version 81.2.2 --namespace monitoring --create-namespace --values "$DIR/"components/prometheus/values.yaml
-echo "==> [2/8] cert-manager (namespace cert-manager)"
+echo "==> [3/10] cert-manager (namespace cert-manager)"
 install cert-manager 1 cert-manager cert-manager --repo https://charts.jetstack.io --version v1.17.2 --namespace cert-manager --create-namespace --values "$DIR/"components/cert-manager/values.yaml
-echo "==> [3/8] gpu-operator-manifests (namespace gpu-operator)"
+echo "==> [4/10] gpu-operator-manifests (namespace gpu-operator)"
 install gpu-operator-manifests 1 gpu-operator-manifests "$DIR/"components/gpu-operator/manifests --namespace gpu-operator --create-namespace --values "$DIR/"components/gpu-operator/values.yaml
-echo "==> [4/8] gpu-operator (namespace gpu-operator)"
+echo "==> [5/10] gpu-operator (namespace gpu-operator)"
 install gpu-operator 1 gpu-operator gpu-operator --repo https://helm.ngc.nvidia.com/nvidia --version v25.3.3 --namespace gpu-operator --create-namespace --values "$DIR/"components/gpu-operator/values.yaml
-echo "==> [5/8] nvidia-dra-driver-gpu (namespace nvidia-dra-driver-gpu)"
+echo "==> [6/10] aws-efa (namespace kube-system)"
+install aws-efa 1 aws-efa aws-efa-k8s-device-plugin --repo https://aws.github.io/eks-charts --version v0.5.3 --namespace kube-system --create-namespace --values "$DIR/"components/aws-efa/values.yaml
+echo "==> [7/10] nvidia-dra-driver-gpu (namespace nvidia-dra-driver-gpu)"
 install nvidia-dra-driver-gpu 1 nvidia-dra-driver-gpu nvidia-dra-driver-gpu --repo https://helm.ngc.nvidia.com/nvidia --version 25.8.1 --namespace nvidia-dra-driver-gpu --create-namespace --values "$DIR/"components/nvidia-dra-driver-gpu/values.yaml
-echo "==> [6/8] nvsentinel (namespace nvsentinel)"
+echo "==> [8/10] nvsentinel (namespace nvsentinel)"
 install nvsentinel 1 nvsentinel oci://ghcr.io/nvidia/nvsentinel --version v0.6.0 --namespace nvsentinel --create-namespace --values "$DIR/"components/nvsentinel/values.yaml
-echo "==> [7/8] skyhook-operator (namespace skyhook)"
+echo "==> [9/10] skyhook-operator (namespace skyhook)"
 install skyhook-operator 1 skyhook-operator skyhook-operator --repo https://helm.ngc.nvidia.com/nvidia/skyhook --version v0.11.1 --namespace skyhook --create-namespace --values "$DIR/"components/skyhook-operator/values.yaml
-echo "==> [8/8] skyhook-operator-manifests (namespace skyhook)"
-install skyhook-operator-manifests 5 skyhook-operator-manifests "$DIR/"components/skyhook-operator/manifests --namespace skyhook --create-namespace --values "$DIR/"components/skyhook-operator/values.yaml
+echo "==> [10/10] skyhook-customizations-manifests (namespace skyhook)"
+install skyhook-customizations-manifests 5 skyhook-customizations-manifests "$DIR/"components/skyhook-customizations/manifests --namespace skyhook --create-namespace --values "$DIR/"components/skyhook-customizations/values.yaml
 
 if [ -n "$FAILED" ]; then
   echo "deploy.sh: failed releases:$FAILED" >&2
   exit 1
 fi
-[ "$DRY_RUN" = true ] || echo "deploy.sh: 8 releases installed"
+[ "$DRY_RUN" = true ] || echo "deploy.sh: 10 releases installed"

@@ -58,25 +58,29 @@ uninstall() {
   fi
 }
 
-echo "==> [1/8] skyhook-operator-manifests (namespace skyhook)"
-uninstall skyhook-operator-manifests skyhook
-echo "==> [2/8] skyhook-operator (namespace skyhook)"
+echo "==> [1/10] skyhook-customizations-manifests (namespace skyhook)"
+uninstall skyhook-customizations-manifests skyhook
+echo "==> [2/10] skyhook-operator (namespace skyhook)"
 uninstall skyhook-operator skyhook
-echo "==> [3/8] nvsentinel (namespace nvsentinel)"
+echo "==> [3/10] nvsentinel (namespace nvsentinel)"
 uninstall nvsentinel nvsentinel
-echo "==> [4/8] nvidia-dra-driver-gpu (namespace nvidia-dra-driver-gpu)"
+echo "==> [4/10] nvidia-dra-driver-gpu (namespace nvidia-dra-driver-gpu)"
 uninstall nvidia-dra-driver-gpu nvidia-dra-driver-gpu
-echo "==> [5/8] gpu-operator (namespace gpu-operator)"
+echo "==> [5/10] aws-efa (namespace kube-system)"
+uninstall aws-efa kube-system
+echo "==> [6/10] gpu-operator (namespace gpu-operator)"
 uninstall gpu-operator gpu-operator
-echo "==> [6/8] gpu-operator-manifests (namespace gpu-operator)"
+echo "==> [7/10] gpu-operator-manifests (namespace gpu-operator)"
 uninstall gpu-operator-manifests gpu-operator
-echo "==> [7/8] cert-manager (namespace cert-manager)"
+echo "==> [8/10] cert-manager (namespace cert-manager)"
 uninstall cert-manager cert-manager
-echo "==> [8/8] prometheus (namespace monitoring)"
+echo "==> [9/10] prometheus (namespace monitoring)"
 uninstall prometheus monitoring
+echo "==> [10/10] aws-ebs-csi-driver (namespace kube-system)"
+uninstall aws-ebs-csi-driver kube-system
 
 if [ -n "$FAILED" ]; then
   echo "undeploy.sh: failed releases:$FAILED" >&2
   exit 1
 fi
-[ "$DRY_RUN" = true ] || echo "undeploy.sh: 8 releases uninstalled"
+[ "$DRY_RUN" = true ] || echo "undeploy.sh: 10 releases uninstalled"

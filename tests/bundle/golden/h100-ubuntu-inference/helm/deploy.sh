@@ -91,8 +91,8 @@ echo "==> [8/10] prometheus-adapter (namespace monitoring)"
 install prometheus-adapter 1 prometheus-adapter prometheus-adapter --repo https://prometheus-community.github.io/helm-charts --version 4.14.0 --namespace monitoring --create-namespace --values "$DIR/"components/prometheus-adapter/values.yaml
 echo "==> [9/10] skyhook-operator (namespace skyhook)"
 install skyhook-operator 1 skyhook-operator skyhook-operator --repo https://helm.ngc.nvidia.com/nvidia/skyhook --version v0.11.1 --namespace skyhook --create-namespace --values "$DIR/"components/skyhook-operator/values.yaml
-echo "==> [10/10] skyhook-operator-manifests (namespace skyhook)"
-install skyhook-operator-manifests 5 skyhook-operator-manifests "$DIR/"components/skyhook-operator/manifests --namespace skyhook --create-namespace --values "$DIR/"components/skyhook-operator/values.yaml
+echo "==> [10/10] skyhook-customizations-manifests (namespace skyhook)"
+install skyhook-customizations-manifests 5 skyhook-customizations-manifests "$DIR/"components/skyhook-customizations/manifests --namespace skyhook --create-namespace --values "$DIR/"components/skyhook-customizations/values.yaml
 
 if [ -n "$FAILED" ]; then
   echo "deploy.sh: failed releases:$FAILED" >&2

@@ -58,8 +58,8 @@ uninstall() {
   fi
 }
 
-echo "==> [1/10] skyhook-operator-manifests (namespace skyhook)"
-uninstall skyhook-operator-manifests skyhook
+echo "==> [1/10] skyhook-customizations-manifests (namespace skyhook)"
+uninstall skyhook-customizations-manifests skyhook
 echo "==> [2/10] skyhook-operator (namespace skyhook)"
 uninstall skyhook-operator skyhook
 echo "==> [3/10] prometheus-adapter (namespace monitoring)"
