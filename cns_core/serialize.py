@@ -79,12 +79,17 @@ _Dumper.add_representer(str, _represent_str)
 # Strings that YAML 1.2 readers (ruamel, Helm's) resolve as numbers but YAML 1.1 would
 # not (`0E0`, `1e3`, `0o17`) must be quoted too: the emitter quotes whatever its
 # resolver does not read back as a string.
+# ruamel's resolvers also allow `_` between digits (and then fail on `+_`, `._`,
+# `0o_`), so those spellings are quoted as well.
 _Dumper.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$"),
-    list("-+.0123456789"),
+    re.compile(r"^[-+]?(\.[0-9_]+|[0-9_]+(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$"),
+    list("-+.0123456789_"),
 )
-_Dumper.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^0o[0-7]+$"), ["0"])
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9_]+$"), list("-+0123456789_")
+)
+_Dumper.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^0o[0-7_]+$"), ["0"])
 
 
 def load_yaml(text: str | bytes, *, source: str = "<input>", trusted: bool = False) -> Any:

@@ -141,13 +141,18 @@ def flux_files(
     git_url = flux_git_url(repo or REPO_PLACEHOLDER)
     repositories = helm_repository_names(components)
     depends = release_dependencies(recipe, components, warnings)
+    # a component of manifests only is waited for through its one release
+    release_of = {
+        c.name: manifests_release(c.name) if c.manifests_only else c.name for c in components
+    }
     files: dict[str, bytes] = {}
     releases: list[FluxRelease] = []
     manifests: dict[str, list[str]] = {}
     for component in components:
         templates = component_manifests(store, component)
-        source = repositories[chart_source(component)]
-        own = component_releases(component, templates, source, depends[component.name])
+        source = "" if component.manifests_only else repositories[chart_source(component)]
+        waits_for = tuple(release_of[name] for name in depends[component.name])
+        own = component_releases(component, templates, source, waits_for)
         releases += own
         root = component.name
         files[f"{root}/{RELEASE_FILE}"] = "---\n".join(
@@ -237,7 +242,7 @@ def helm_repository_names(components: list[BundleComponent]) -> dict[str, str]:
     would share a name, and names past 63 characters, end in 8 hex digits of the URL's
     sha256 instead.
     """
-    urls = sorted({chart_source(c) for c in components})
+    urls = sorted({chart_source(c) for c in components if not c.manifests_only})
     slugs = {url: _slug(url.split("://", 1)[-1]) for url in urls}
     names = {}
     for url, slug in slugs.items():
@@ -300,12 +305,16 @@ def component_releases(
     depends_on: tuple[str, ...],
 ) -> list[FluxRelease]:
     """The component's HelmReleases in the order they install: the chart alone, or with
-    its manifests chart before it (ConfigMaps) or after it (custom resources)."""
+    its manifests chart before it (ConfigMaps) or after it (custom resources). A
+    component of manifests only is its manifests chart alone."""
     chart = FluxRelease(component.name, component, component.chart, repository, depends_on)
     if not templates:
         return [chart]
     name = manifests_release(component.name)
     path = f"./{component.name}/{MANIFESTS_DIR}"
+    if component.manifests_only:
+        retries = CUSTOM_RESOURCE_ATTEMPTS if manifests_after_chart(templates) else RETRIES
+        return [FluxRelease(name, component, path, "", depends_on, retries=retries)]
     if manifests_after_chart(templates):
         late = FluxRelease(
             name, component, path, "", (component.name,), retries=CUSTOM_RESOURCE_ATTEMPTS
@@ -463,9 +472,8 @@ def _values_header(component: BundleComponent, releases: list[FluxRelease]) -> s
     readers = " and ".join(r.name for r in releases)
     noun = "HelmReleases" if len(releases) > 1 else "HelmRelease"
     return (
-        f"# Cloud Native Stack: values of {component.name} (chart {component.chart} "
-        f"{component.ref.version}): the ConfigMap {values_config_map(component.name)}, "
-        f"read by the {noun} {readers}\n"
+        f"# Cloud Native Stack: values of {component.name} ({component.described}): the "
+        f"ConfigMap {values_config_map(component.name)}, read by the {noun} {readers}\n"
     )
 
 
@@ -487,7 +495,8 @@ def _layout(
         (HELM_SOURCES_FILE, "one HelmRepository per chart repository"),
     ]
     for c in components:
-        names = [c.name, *([manifests_release(c.name)] if manifests[c.name] else [])]
+        names = [] if c.manifests_only else [c.name]
+        names += [manifests_release(c.name)] if manifests[c.name] else []
         rows.append((f"{c.name}/{RELEASE_FILE}", "HelmRelease " + " and ".join(names)))
         rows.append(
             (f"{c.name}/{VALUES_FILE}", f"its values (ConfigMap {values_config_map(c.name)})")

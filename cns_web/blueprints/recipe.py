@@ -28,8 +28,8 @@ from cns_core.serialize import dump_json
 from ..cache import CachedBody
 from ..extensions import ApiBlueprint, documented, validation_error
 from ..middleware import check_deadline
-from ..request_body import BODY_TYPES, read_body_document
 from ..query import RecipeQuery
+from ..request_body import BODY_TYPES, read_body_document
 from ..schemas import ErrorSchema, RecipeCriteriaSchema, RecipeQuerySchema, RecipeResultSchema
 from ..state import ServiceState, service_state
 

@@ -302,12 +302,15 @@ def test_one_helm_repository_per_chart_source_and_charts_as_published(request, s
     repositories = {
         o["metadata"]["name"]: o["spec"] for o in _docs(files, "sources/helm-repositories.yaml")
     }
-    sources = {r.source.rstrip("/") for r in recipe.component_refs}
+    # components of recipe manifests only have no chart repository (and no release of
+    # their own name: see test_recipe_manifests_are_charts_from_the_git_repository)
+    with_chart = [r for r in recipe.component_refs if not store.registry.get(r.name).manifests_only]
+    sources = {r.source.rstrip("/") for r in with_chart}
     assert sorted(spec["url"] for spec in repositories.values()) == sorted(sources)
     for spec in repositories.values():
         assert spec.get("type") == ("oci" if spec["url"].startswith("oci://") else None)
     releases = _releases(files)
-    for ref in recipe.component_refs:
+    for ref in with_chart:
         chart = releases[ref.name]["spec"]["chart"]["spec"]
         assert chart["chart"] == store.registry.get(ref.name).chart_name
         assert chart["version"] == ref.version  # verbatim: v25.3.3, v1.17.2, 81.2.2
@@ -325,7 +328,9 @@ def test_one_helm_repository_per_chart_source_and_charts_as_published(request, s
 
 def test_helm_repository_names_are_readable_unique_and_short():
     def component(source: str):
-        return type("C", (), {"ref": type("R", (), {"source": source})()})()
+        return type(
+            "C", (), {"ref": type("R", (), {"source": source})(), "manifests_only": False}
+        )()
 
     urls = [
         "https://helm.ngc.nvidia.com/nvidia/",
@@ -357,7 +362,8 @@ def test_every_release_installs_into_its_namespace_with_remediation(store, h100)
         assert spec["targetNamespace"] == spec["storageNamespace"] == steps[name]
         assert spec["install"]["createNamespace"] is True
         assert spec["install"]["crds"] == spec["upgrade"]["crds"] == "CreateReplace"
-        retries = 5 if name in ("skyhook-operator-manifests", "network-operator-manifests") else 3
+        custom_resources = ("skyhook-customizations-manifests", "network-operator-manifests")
+        retries = 5 if name in custom_resources else 3
         assert spec["install"]["remediation"] == {"retries": retries}
         assert spec["upgrade"]["remediation"]["retries"] == retries
         assert spec["upgrade"]["remediation"]["strategy"] == "rollback"
@@ -386,6 +392,22 @@ def test_recipe_manifests_are_charts_from_the_git_repository(request, store, cas
             "reconcileStrategy": "Revision",
         }
         assert f"{name}/manifests/Chart.yaml" in files
+        if store.registry.get(name).manifests_only:
+            # no chart: the manifests release is the component; it waits for the
+            # component's dependencies, and whatever depends on the component waits for it
+            assert name not in releases
+            assert [d["name"] for d in spec["dependsOn"]] == list(
+                recipe.component(name).dependency_refs
+            )
+            waiting = [
+                n
+                for n, r in releases.items()
+                if f"{name}-manifests" in [d["name"] for d in r["spec"].get("dependsOn", [])]
+            ]
+            assert waiting == [
+                n for n in recipe.deployment_order if name in recipe.component(n).dependency_refs
+            ]
+            continue
         assert spec["targetNamespace"] == releases[name]["spec"]["targetNamespace"]
         chart_waits = [d["name"] for d in releases[name]["spec"].get("dependsOn", [])]
         manifest_waits = [d["name"] for d in spec.get("dependsOn", [])]

@@ -92,6 +92,7 @@ FULL: dict[str, Any] = {
         "allowedServices": "eks,gke",
         "allowedIntents": "training",
         "allowedOs": "ubuntu",
+        "allowedPlatforms": "kubeflow",
         "rateLimitEnabled": False,
         "rateLimit": "50 per second;1000/hour",
         "rateLimitStrategy": "moving-window",

@@ -119,7 +119,8 @@ def chart_values(files: Mapping[str, bytes], store: RecipeStore) -> list[ChartVa
     if "Chart.yaml" in files:
         return _helm_values(files, store)
     if "kustomization.yaml" in files:
-        return _flux_values(files)
+        manifests_only = frozenset(c.name for c in store.registry.components if c.manifests_only)
+        return _flux_values(files, manifests_only)
     return _argocd_values(files)
 
 
@@ -219,7 +220,7 @@ def _argocd_values(files: Mapping[str, bytes]) -> list[ChartValues]:
     return out
 
 
-def _flux_values(files: Mapping[str, bytes]) -> list[ChartValues]:
+def _flux_values(files: Mapping[str, bytes], manifests_only: frozenset[str]) -> list[ChartValues]:
     root = _load(files, "kustomization.yaml")
     generated = {
         entry["name"]: dict(f.split("=", 1) for f in entry["files"])
@@ -232,9 +233,17 @@ def _flux_values(files: Mapping[str, bytes]) -> list[ChartValues]:
                 continue
             spec = release["spec"]
             chart = spec["chart"]["spec"]
-            if chart["sourceRef"]["kind"] != "HelmRepository":
-                continue  # a manifests chart of ours, from the GitRepository
             name = release["metadata"]["name"]
+            component = name.removesuffix("-manifests")
+            if chart["sourceRef"]["kind"] != "HelmRepository":
+                # a manifests chart of ours, from the GitRepository: checked here only for
+                # a component of manifests only (else its values are its chart's)
+                if manifests_only and component in manifests_only:
+                    for ref in spec.get("valuesFrom") or []:
+                        rel = generated.get(ref["name"], {}).get(ref.get("valuesKey", ""), "")
+                        if rel in files:
+                            out.append(ChartValues(component, "", "", _load(files, rel) or {}, rel))
+                continue
             for ref in spec.get("valuesFrom") or []:
                 key = ref.get("valuesKey", "values.yaml")
                 rel = generated.get(ref["name"], {}).get(key, "")

@@ -112,7 +112,7 @@ def test_empty_snapshot_is_all_any() -> None:
 def test_a_kind_node_is_service_kind_and_the_platform_stays_any() -> None:
     """A kind node's providerID is ``kind://docker/<cluster>/<node>``; the collector reports
     the scheme as the provider. No snapshot reading tells the platform."""
-    from cns_core.k8s.readings import provider_name
+    from cns_core.snapshot.collectors.k8s_readings import provider_name
 
     assert provider_name("kind://docker/gpu/gpu-worker") == "kind"
     snapshot = Snapshot(
