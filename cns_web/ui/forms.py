@@ -26,6 +26,7 @@ LABELS = {
     "accelerator": "Accelerator (GPU)",
     "intent": "Workload intent",
     "os": "Node operating system",
+    "platform": "Platform",
     "nodes": "GPU nodes",
 }
 VALUE_LABELS = {
@@ -34,6 +35,7 @@ VALUE_LABELS = {
     "gke": "GKE (Google)",
     "aks": "AKS (Azure)",
     "oke": "OKE (Oracle)",
+    "kind": "kind (local GPU dev cluster)",
     "h100": "H100",
     "gb200": "GB200",
     "a100": "A100",
@@ -44,6 +46,8 @@ VALUE_LABELS = {
     "rhel": "RHEL",
     "cos": "Container-Optimized OS",
     "amazonlinux": "Amazon Linux",
+    "kubeflow": "Kubeflow Trainer on KAI",
+    "dynamo": "NVIDIA Dynamo behind kgateway",
 }
 _criteria_schema = CriteriaSchema()
 

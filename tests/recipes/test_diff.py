@@ -19,7 +19,9 @@ def test_a_recipe_equals_itself(store):
     diff = diff_recipes(recipe, recipe)
     assert diff.identical
     assert {c.kind for c in diff.components} == {DiffKind.UNCHANGED}
-    assert diff.summary() == {"added": 0, "removed": 0, "changed": 0, "unchanged": 7}
+    # H100 EKS Ubuntu inference: the base five, prometheus-adapter, network-operator, the
+    # EBS CSI driver, EFA and NVIDIA's tuning (skyhook-customizations)
+    assert diff.summary() == {"added": 0, "removed": 0, "changed": 0, "unchanged": 10}
     assert diff.to_dict()["constraints"] == []
 
 
@@ -40,8 +42,14 @@ def test_h100_inference_against_gb200_training(store):
     assert values["driver.version"].after == "580.82.07"
     assert values["cdi.enabled"] == ValueChange("cdi.enabled", MISSING, True)
     assert values["cdi.enabled"].kind is DiffKind.ADDED
+    # the tuning: NVIDIA's packages (H100 EKS) against the Ubuntu profile (GB200)
+    tuning = next(c for c in diff.components if c.name == "skyhook-customizations")
+    assert tuning.kind is DiffKind.CHANGED
+    assert {v.path: (v.before, v.after) for v in tuning.values}["profile"] == ("nvidia", "ubuntu")
+    # both carry aicr's EKS floor and the Ubuntu 24.04 constraints now
     constraints = {c.name: c for c in diff.constraints}
-    assert constraints["K8s.server.version"].kind is DiffKind.CHANGED
+    assert constraints["K8s.server.version"].kind is DiffKind.UNCHANGED
+    assert {c.kind for c in diff.constraints} == {DiffKind.UNCHANGED}
     assert diff.overlays_added == (
         "eks-training",
         "gb200-eks-training",

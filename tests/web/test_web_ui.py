@@ -85,8 +85,9 @@ def test_explorer_shows_the_same_recipe_as_the_cli(client, criteria):
     refs = {ref["name"]: ref for ref in recipe["componentRefs"]}
     for name, row in rows:
         cells = text_of(row)
-        assert refs[name]["version"] in cells
-        assert refs[name]["source"] in cells
+        # a component of manifests only has no version or source: '—'
+        assert refs[name].get("version", "—") in cells
+        assert refs[name].get("source", "—") in cells
         for dep in refs[name].get("dependencyRefs", []):
             assert dep in cells
     for constraint in recipe.get("constraints", []):
@@ -160,7 +161,11 @@ def test_compare_shows_components_versions_values_constraints_and_overlays(clien
     changes = re.search(r'id="changes-gpu-operator">(.*?)</div>\s*</div>', page, re.S).group(1)
     assert "v25.10.1" in changes and "v25.3.3" in changes
     assert "driver.version" in changes and "580.82.07" in changes
-    assert "K8s.server.version" in page
+    # both leaves now carry aicr's EKS floor (>= 1.32.4) and Ubuntu 24.04 constraints
+    assert "The same 4 constraints." in page
+    # the tuning differs: NVIDIA's packages (H100 EKS) vs the Ubuntu profile (GB200)
+    tuning = re.search(r'id="changes-skyhook-customizations">(.*?)</div>\s*</div>', page, re.S)
+    assert tuning and "nvidia" in tuning.group(1) and "ubuntu" in tuning.group(1)
     assert "only in B" in page and "gb200-eks-training" in page
     assert page.count('class="dep-graph"') == 2
     assert 'id="graph-a-title"' in page and 'id="graph-b-title"' in page  # unique ids
@@ -186,7 +191,9 @@ def test_bundle_page_form_states(client):
     page = fresh.text
     assert 'name="deployer" value="helm" checked' in page
     assert 'id="deployer-argocd"' in page
-    assert page.count('name="bundlers"') == 7 and page.count(" checked>") == 7
+    components = len(json.loads(cli_recipe(H100))["deploymentOrder"])
+    assert components == 10  # H100 EKS Ubuntu inference, with EBS CSI, EFA and the tuning
+    assert page.count('name="bundlers"') == components and page.count(" checked>") == components
     assert "service=eks&amp;accelerator=h100" in page  # the curl command names the recipe
     bad = client.get(f"/ui/bundle?{urlencode(H100)}&options=1&set=nope&repo=ftp://x")
     assert bad.status_code == 400
