@@ -20,8 +20,11 @@ class Choice(StrEnum):
         try:
             return cls(value.strip().lower())
         except ValueError:
+            from .suggest import did_you_mean
+
             noun, valid = cls.__name__.lower(), [member.value for member in cls]
             raise InvalidRequestError(
-                f"invalid {noun} {value!r}: valid {noun}s are {', '.join(valid)}",
+                f"invalid {noun} {value!r}: valid {noun}s are {', '.join(valid)}"
+                f"{did_you_mean(value, valid)}",
                 details={noun: value, "valid": valid},
             ) from None

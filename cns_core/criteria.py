@@ -59,11 +59,19 @@ def parse_enum(field_name: str, value: Any) -> str:
         return ANY
     norm = _ALIASES[field_name].get(norm, norm)
     if norm != ANY and norm not in VALID_VALUES[field_name]:
+        from .suggest import did_you_mean
+
+        hint = did_you_mean(norm, (*_valid_list(field_name), *_ALIASES[field_name]))
         raise InvalidRequestError(
-            f"invalid {field_name} {value!r}: valid values are {_valid(field_name)}",
+            f"invalid {field_name} {value!r}: valid values are {_valid(field_name)}{hint}",
             details={"field": field_name, "value": value, "valid": _valid_list(field_name)},
         )
     return norm
+
+
+def aliases(field_name: str) -> dict[str, str]:
+    """The other spellings ``field_name`` accepts, each with the value it stands for."""
+    return dict(sorted(_ALIASES[field_name].items()))
 
 
 def parse_nodes(value: Any) -> int:
@@ -108,11 +116,15 @@ class Criteria(NamedTuple):
     @classmethod
     def parse(cls, values: Mapping[str, Any]) -> Criteria:
         """Build criteria from raw values (query string, file spec, flags)."""
-        unknown = sorted(set(values) - {*ENUM_FIELDS, "nodes", "gpu"})
+        known = {*ENUM_FIELDS, "nodes", "gpu"}
+        unknown = sorted(set(values) - known)
         if unknown:
+            from .suggest import did_you_mean
+
             raise InvalidRequestError(
                 f"unknown criteria field(s) {', '.join(unknown)}: valid fields are "
                 "accelerator (alias gpu), intent, nodes, os, platform, service"
+                f"{did_you_mean(str(unknown[0]), known) if len(unknown) == 1 else ''}"
             )
         accelerator = values.get("accelerator")
         if accelerator in (None, ""):

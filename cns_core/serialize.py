@@ -163,39 +163,13 @@ def dump_yaml(obj: Any) -> str:
 
 
 def dump(obj: Any, fmt: Format) -> str:
-    """Encode in json or yaml; table output is rendered by the caller's own table view."""
+    """Encode in json or yaml. Tables are views for people, drawn by the front end
+    (``cns_core.cli.tables``), not an encoding: asking for one here is a bug."""
     if fmt is Format.JSON:
         return dump_json(obj)
     if fmt is Format.YAML:
         return dump_yaml(obj)
-    return render_table(obj)
-
-
-def render_table(obj: Any) -> str:
-    """A two-column FIELD/VALUE view of any document, keys flattened with dots."""
-    rows = sorted(_flatten(obj, ""))
-    if not rows:
-        return "<empty>\n"
-    width = max(len("FIELD"), *(len(k) for k, _ in rows))
-    lines = [f"{'FIELD':<{width}}  VALUE", f"{'-----':<{width}}  -----"]
-    lines += [f"{k:<{width}}  {v}" for k, v in rows]
-    return "\n".join(lines) + "\n"
-
-
-def _flatten(obj: Any, prefix: str) -> list[tuple[str, str]]:
-    if isinstance(obj, dict):
-        out: list[tuple[str, str]] = []
-        for key, value in obj.items():
-            out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
-        return out
-    if isinstance(obj, list):
-        out = []
-        for i, value in enumerate(obj):
-            out += _flatten(value, f"{prefix}[{i}]")
-        return out
-    if isinstance(obj, bool):
-        return [(prefix, "true" if obj else "false")]
-    return [(prefix, "" if obj is None else str(obj))]
+    raise ValueError(f"{fmt.value} is not a document encoding; render tables in the front end")
 
 
 def _depth(value: Any) -> int:

@@ -70,11 +70,12 @@ def plan_bundle(recipe: RecipeResult, store: RecipeStore, options: BundleOptions
         entry = registry.get(ref.name)
         if entry is not None and entry.prerequisite:
             warnings.append(f"{ref.name}: {entry.prerequisite}")
+        chart, namespace = registry.chart_and_namespace(ref.name)
         planned.append(
             BundleComponent(
                 ref=ref,
-                chart=entry.chart_name if entry else ref.name,
-                namespace=(entry.namespace if entry else "") or ref.name,
+                chart=chart,
+                namespace=namespace,
                 values=component_values(
                     store, ref, entry, by_target.get(ref.name, ()), options.placement, warnings
                 ),
@@ -124,9 +125,11 @@ def _select(
     for item in bundlers:
         name = _resolve(item, refs, registry)
         if name is None:
+            from ..suggest import did_you_mean
+
             raise InvalidRequestError(
                 f"unknown bundler {item!r}: components in this recipe are "
-                f"{', '.join(sorted(refs))}",
+                f"{', '.join(sorted(refs))}{did_you_mean(item, refs)}",
                 details={"bundler": item, "valid": sorted(refs)},
             )
         chosen[name] = refs[name]

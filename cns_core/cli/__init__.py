@@ -49,6 +49,19 @@ class CNSGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As Click's, with "Did you mean ...?" for a mistyped command name."""
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and not name.startswith("-"):
+            from ..suggest import close_matches
+
+            matches = close_matches(name, COMMANDS)
+            hint = f" Did you mean {' or '.join(repr(m) for m in matches)}?" if matches else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
+
     def make_context(
         self,
         info_name: str | None,

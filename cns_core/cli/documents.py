@@ -115,9 +115,15 @@ def write_document(
 ) -> None:
     """Write a document to a file, stdout (``-`` or empty) or a ConfigMap.
 
-    ``table`` renders the table format when the document has its own table view.
+    ``table`` renders the table format when the document has its own table view (else
+    its fields are listed flattened).
     """
-    text = table(doc) if fmt is Format.TABLE and table is not None else dump(doc, fmt)
+    if fmt is Format.TABLE:
+        from .tables import render_flat_table
+
+        text = (table or render_flat_table)(doc)
+    else:
+        text = dump(doc, fmt)
     if dest.startswith(CONFIGMAP_SCHEME):
         _write_configmap(doc, dest, text, fmt, kubeconfig)
         return

@@ -23,6 +23,7 @@ from ..recipes.explain import Change
 from ..serialize import Format
 from .documents import read_document, write_document
 from .options import data_option, debug_option, kubeconfig_option, output_format, output_options
+from .tables import render_recipe_table
 
 
 def _choices(values: tuple[str, ...]) -> Any:
@@ -142,7 +143,13 @@ def recipe(
     store = load_store(data_dir)
     changes: list[Change] | None = [] if explain else None
     result = build_recipe(criteria, store, evaluator=evaluator, explain=changes)
-    write_document(result.to_dict(), output, fmt_out, kubeconfig=kubeconfig)
+    write_document(
+        result.to_dict(),
+        output,
+        fmt_out,
+        kubeconfig=kubeconfig,
+        table=lambda doc: render_recipe_table(doc, store.registry.chart_and_namespace),
+    )
     if changes is not None:
         click.echo(_explanation(result, changes), err=True, nl=False)
 

@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 import click
 
 from ..serialize import Format
-from ..snapshot.model import reading_str
 from .documents import CONFIGMAP_SCHEME, write_document
 from .options import bool_option, debug_option, kubeconfig_option, output_format, output_options
+from .tables import render_snapshot_table
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -202,24 +202,3 @@ def _run_agent(params: Mapping[str, Any], *, debug: bool) -> dict[str, Any]:
         debug=debug,
     )
     return run_agent(options)
-
-
-def render_snapshot_table(doc: Mapping[str, Any]) -> str:
-    """TYPE / SUBTYPE / KEY / VALUE rows, in measurement order, after the metadata."""
-    meta = doc.get("metadata", {})
-    rows = [
-        (m["type"], s.get("subtype", ""), key, _cell(value))
-        for m in doc.get("measurements", [])
-        for s in m.get("subtypes", [])
-        for key, value in s.get("data", {}).items()
-    ]
-    headers = ("TYPE", "SUBTYPE", "KEY", "VALUE")
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers[:3])]
-    lines = [f"{k}: {v}" for k, v in meta.items()] + [""]
-    for row in [headers, *rows]:
-        lines.append("  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[3]]))
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _cell(value: Any) -> str:
-    return reading_str(value).replace("\n", "\\n")

@@ -1,8 +1,15 @@
-"""Tables a person reads in a terminal: one renderer for every `--format table` view."""
+"""Tables a person reads in a terminal: one renderer for every ``--format table`` view.
+
+A view is a list of blocks separated by blank lines: a :class:`Table` (left-aligned
+columns two spaces apart under upper-case headers) or a list of plain lines
+(``key: value`` facts, a summary). :func:`render` writes them; each ``render_*``
+function below only decides what goes in the blocks.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 _COLOURS = {
@@ -12,7 +19,11 @@ _COLOURS = {
     "pass": "32",
     "fail": "31",
     "partial": "33",
+    "added": "32",
+    "removed": "31",
+    "changed": "33",
 }
+NONE = "-"
 
 
 def paint(word: str, text: str, *, colour: bool) -> str:
@@ -37,20 +48,207 @@ def columns(
     return lines
 
 
+@dataclass(frozen=True)
+class Table:
+    """Rows under headers; ``status`` paints each first cell by its word; ``empty`` is
+    the line written instead when there are no rows (``""``: leave the block out)."""
+
+    headers: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    status: bool = False
+    empty: str = ""
+
+
+Block = Table | Sequence[str]
+
+
+def render(blocks: Iterable[Block], *, colour: bool = False) -> str:
+    """The blocks one after another, a blank line between them, a newline at the end."""
+    out: list[list[str]] = []
+    for block in blocks:
+        if isinstance(block, Table):
+            if block.rows:
+                out.append(
+                    columns(block.headers, block.rows, first_column_colour=colour and block.status)
+                )
+            elif block.empty:
+                out.append([block.empty])
+        elif block:
+            out.append(list(block))
+    return "\n\n".join("\n".join(lines) for lines in out) + "\n" if out else "<empty>\n"
+
+
+def cell(value: Any) -> str:
+    """A value as one table cell: lists comma-joined, nothing as ``-``, never two lines."""
+    if value is None or value == "" or value == []:
+        return NONE
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v) for v in value)
+    if isinstance(value, Mapping):
+        import json
+
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return str(value).replace("\n", "\\n")
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
 def render_validation_table(doc: Mapping[str, Any], *, colour: bool = False) -> str:
     """A validation report at a glance: one row per constraint, then the summary."""
-    headers = ("STATUS", "CONSTRAINT", "EXPECTED", "ACTUAL", "MESSAGE")
     rows = [
-        (r["status"].upper(), r["name"], r["expected"], r["actual"] or "-", r.get("message", ""))
+        (r["status"].upper(), r["name"], r["expected"], r["actual"] or NONE, r.get("message", ""))
         for r in doc["results"]
     ]
     summary = doc["summary"]
     status = paint(summary["status"], summary["status"].upper(), colour=colour)
-    lines = columns(headers, rows, first_column_colour=colour)
-    lines += [
-        "",
-        f"{status}: {summary['passed']} passed, {summary['failed']} failed, "
-        f"{summary['skipped']} skipped of {summary['total']} (in {summary['duration']})",
-        f"recipe: {doc['recipeSource']}  snapshot: {doc['snapshotSource']}",
+    return render(
+        [
+            Table(("STATUS", "CONSTRAINT", "EXPECTED", "ACTUAL", "MESSAGE"), rows, status=True),
+            [
+                f"{status}: {summary['passed']} passed, {summary['failed']} failed, "
+                f"{summary['skipped']} skipped of {summary['total']} (in {summary['duration']})",
+                f"recipe: {doc['recipeSource']}  snapshot: {doc['snapshotSource']}",
+            ],
+        ],
+        colour=colour,
+    )
+
+
+#: A component's chart name and namespace, as the bundle deploys it.
+ChartOf = Callable[[str], tuple[str, str]]
+
+
+def render_recipe_table(doc: Mapping[str, Any], chart_of: ChartOf | None = None) -> str:
+    """A recipe at a glance: what it is for, its components in deployment order (name,
+    version, chart, source, dependencies, namespace), then its constraints."""
+    meta = doc.get("metadata") or {}
+    criteria = doc.get("criteria") or {}
+    facts = [f"criteria: {' '.join(f'{k}={v}' for k, v in criteria.items()) or 'any'}"]
+    facts.append(f"overlays: {cell(meta.get('appliedOverlays'))}")
+    if meta.get("excludedOverlays"):
+        facts.append(f"excluded: {cell(meta['excludedOverlays'])}")
+    if meta.get("version"):
+        facts.append(f"version: {meta['version']}")
+    refs = {ref["name"]: ref for ref in doc.get("componentRefs") or []}
+    order = [n for n in doc.get("deploymentOrder") or [] if n in refs]
+    order += sorted(set(refs) - set(order))
+    rows = []
+    for name in order:
+        ref = refs[name]
+        chart, namespace = chart_of(name) if chart_of else (name, name)
+        version = ref.get("version") or ref.get("tag")
+        rows.append(
+            (
+                name,
+                cell(version),
+                chart,
+                cell(ref.get("source")),
+                cell(ref.get("dependencyRefs")),
+                namespace,
+            )
+        )
+    constraints = [(c["name"], c["value"]) for c in doc.get("constraints") or []]
+    return render(
+        [
+            facts,
+            Table(("COMPONENT", "VERSION", "CHART", "SOURCE", "DEPENDS ON", "NAMESPACE"), rows),
+            Table(("CONSTRAINT", "EXPECTED"), constraints, empty="no constraints"),
+        ]
+    )
+
+
+def render_snapshot_table(doc: Mapping[str, Any]) -> str:
+    """The snapshot's metadata, then TYPE / SUBTYPE / KEY / VALUE rows in measurement order."""
+    from ..snapshot.model import reading_str
+
+    meta = doc.get("metadata") or {}
+    rows = [
+        (m["type"], s.get("subtype") or NONE, key, reading_str(value).replace("\n", "\\n"))
+        for m in doc.get("measurements") or []
+        for s in m.get("subtypes") or []
+        for key, value in (s.get("data") or {}).items()
     ]
-    return "\n".join(lines) + "\n"
+    return render(
+        [
+            [f"{k}: {v}" for k, v in meta.items()],
+            Table(("TYPE", "SUBTYPE", "KEY", "VALUE"), rows, empty="no readings"),
+        ]
+    )
+
+
+def render_flat_table(doc: Any) -> str:
+    """Any document as FIELD / VALUE rows, keys flattened with dots (lists indexed)."""
+    rows = sorted(_flatten(doc, ""))
+    return render([Table(("FIELD", "VALUE"), rows)])
+
+
+def _flatten(obj: Any, prefix: str) -> list[tuple[str, str]]:
+    if isinstance(obj, Mapping) and obj:
+        out: list[tuple[str, str]] = []
+        for key, value in obj.items():
+            out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    if isinstance(obj, list) and obj:
+        out = []
+        for i, value in enumerate(obj):
+            out += _flatten(value, f"{prefix}[{i}]")
+        return out
+    if not prefix:
+        return []
+    if isinstance(obj, bool):
+        return [(prefix, "true" if obj else "false")]
+    if isinstance(obj, Mapping | list):
+        return [(prefix, "{}" if isinstance(obj, Mapping) else "[]")]
+    return [(prefix, "" if obj is None else str(obj).replace("\n", "\\n"))]
+
+
+def render_catalog_table(doc: Mapping[str, Any]) -> str:
+    """``cns list``: each criterion with its values and aliases, then every overlay with
+    what it matches, what it builds on, and what it adds."""
+    criteria_rows = [
+        (
+            c["name"],
+            ", ".join(c["values"]),
+            ", ".join(f"{a}={v}" for a, v in c.get("aliases", {}).items()) or NONE,
+        )
+        for c in doc["criteria"]
+    ]
+    overlay_rows = [
+        (
+            o["name"],
+            " ".join(f"{k}={v}" for k, v in o["matches"].items()) or "(inherited only)",
+            o.get("base") or NONE,
+            "; ".join(o["adds"]) or NONE,
+        )
+        for o in doc["overlays"]
+    ]
+    return render(
+        [
+            Table(("CRITERION", "VALUES", "ALIASES"), criteria_rows),
+            Table(("OVERLAY", "MATCHES", "BASE", "ADDS"), overlay_rows, empty="no overlays"),
+            [
+                "An overlay applies when every criterion it names has that value; "
+                "a criterion it omits matches anything.",
+            ],
+        ]
+    )
+
+
+def render_diff_table(doc: Mapping[str, Any], *, colour: bool = False) -> str:
+    """``cns diff``: one row per difference (CHANGE, WHERE, WHAT, A, B), then a summary."""
+    rows = [
+        (c["change"].upper(), c["where"], c["what"], cell(c.get("a")), cell(c.get("b")))
+        for c in doc["changes"]
+    ]
+    verdict = "identical" if doc["identical"] else f"{len(rows)} difference(s)"
+    return render(
+        [
+            [f"{doc['kind']} diff: A {doc['a']['source']}  B {doc['b']['source']}"],
+            Table(("CHANGE", "WHERE", "WHAT", "A", "B"), rows, status=True),
+            [f"{verdict}: {', '.join(f'{n} {k}' for k, n in doc['summary'].items())}"],
+        ],
+        colour=colour,
+    )

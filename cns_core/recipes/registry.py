@@ -97,6 +97,14 @@ class ComponentRegistry:
     def get(self, name: str) -> RegistryComponent | None:
         return self._by_name.get(name)
 
+    def chart_and_namespace(self, name: str) -> tuple[str, str]:
+        """The chart a component deploys and the namespace it goes to (its own name when
+        the registry does not say)."""
+        entry = self.get(name)
+        if entry is None:
+            return name, name
+        return entry.chart_name, entry.namespace or name
+
     def by_override_key(self, key: str) -> RegistryComponent | None:
         """The component named ``key``, else the first one listing it as an alias."""
         found = self.get(key)

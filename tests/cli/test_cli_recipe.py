@@ -57,12 +57,38 @@ def test_gpu_alias_and_case_insensitive_values():
     assert a == b and json.loads(a)["criteria"]["accelerator"] == "h100"
 
 
-def test_table_format_lists_flattened_fields():
-    out = run("recipe", "--service", "eks", "-t", "table").stdout
-    assert out.splitlines()[0].split() == ["FIELD", "VALUE"]
-    assert any(
-        line.startswith("criteria.service") and line.endswith("eks") for line in out.splitlines()
+def test_table_format_is_a_components_table_then_the_constraints():
+    result = run("recipe", *GB200, "-t", "table")
+    assert result.exit_code == 0, result.output
+    facts, components, constraints = result.stdout.rstrip("\n").split("\n\n")
+    assert facts.splitlines()[0] == (
+        "criteria: service=eks accelerator=gb200 intent=training os=ubuntu"
     )
+    assert "overlays: base, eks, eks-training, gb200-eks-training" in facts
+    header, *rows = components.splitlines()
+    assert header.split() == [
+        "COMPONENT",
+        "VERSION",
+        "CHART",
+        "SOURCE",
+        "DEPENDS",
+        "ON",
+        "NAMESPACE",
+    ]
+    recipe = build_recipe(
+        Criteria(service="eks", accelerator="gb200", intent="training", os="ubuntu"), load_store()
+    )
+    assert [row.split()[0] for row in rows] == list(recipe.deployment_order)
+    prometheus = next(row.split() for row in rows if row.startswith("prometheus "))
+    # the chart and namespace are the registry's (what the bundle deploys), not the name
+    assert prometheus[2] == "kube-prometheus-stack" and prometheus[-1] == "monitoring"
+    gpu_operator = next(row.split() for row in rows if row.startswith("gpu-operator "))
+    assert gpu_operator[1] == recipe.component("gpu-operator").version
+    assert gpu_operator[4] == "cert-manager"
+    assert constraints.splitlines()[0].split() == ["CONSTRAINT", "EXPECTED"]
+    assert [line.split()[0] for line in constraints.splitlines()[1:]] == [
+        c.name for c in recipe.constraints
+    ]
 
 
 def test_output_file(tmp_path):

@@ -43,7 +43,7 @@ def test_parse_enum_normalises_case_space_and_aliases(field, raw, expected):
     [
         ("service", "windows", "aks, any, eks, gke, kind, oke"),
         ("platform", "slurm", "any, dynamo, kubeflow"),
-        ("accelerator", "b200", "a100, any, gb200, h100, l40"),
+        ("accelerator", "tpu", "a100, any, gb200, h100, l40"),
         ("intent", "serving", "any, inference, training"),
         ("os", "debian", "amazonlinux, any, cos, rhel, ubuntu"),
     ],
@@ -53,6 +53,29 @@ def test_parse_enum_error_echoes_input_and_lists_valid_values(field, raw, valid)
         parse_enum(field, raw)
     assert info.value.message == f"invalid {field} {raw!r}: valid values are {valid}"
     assert info.value.code is ErrorCode.INVALID_REQUEST
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "hint"),
+    [
+        ("service", "ekss", "did you mean 'eks'?"),
+        ("accelerator", "b200", "did you mean 'gb200'?"),
+        ("accelerator", "H10", "did you mean 'h100'?"),
+        ("intent", "trainig", "did you mean 'training'?"),
+        ("os", "ubunt", "did you mean 'ubuntu'?"),
+        ("os", "al2022", "did you mean 'al2023' or 'al2'?"),  # aliases are spellings too
+    ],
+)
+def test_parse_enum_suggests_the_closest_valid_value(field, raw, hint):
+    with pytest.raises(InvalidRequestError) as info:
+        parse_enum(field, raw)
+    assert info.value.message.endswith(f"; {hint}")
+    assert info.value.details["valid"]  # the details still list every valid value
+
+
+def test_unknown_criteria_field_suggests_the_closest_one():
+    with pytest.raises(InvalidRequestError, match="did you mean 'accelerator'"):
+        Criteria.parse({"acelerator": "h100"})
 
 
 def test_parse_enum_rejects_non_strings():
