@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import middleware
-from .blueprints import apidocs, bundle, health, recipe, ui, validate
+from .blueprints import apidocs, bundle, discover, health, recipe, ui, validate
 from .cache import LRUCache
 from .config import Settings
 from .errors import register_error_handlers
@@ -47,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if settings.trusted_proxies:  # outermost: everything inside sees the client's address
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     api = init_api(app)
-    for blueprint in (recipe.bp, bundle.bp, validate.bp, health.bp):
+    for blueprint in (recipe.bp, bundle.bp, validate.bp, discover.bp, health.bp):
         api.register_blueprint(blueprint)
     app.register_blueprint(apidocs.bp)  # the docs page is not part of the API document
     app.register_blueprint(ui.bp)  # the recipe explorer's pages: not in the API document either

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load
+from marshmallow.validate import OneOf
 
 from cns_core import API_VERSION
 from cns_core.criteria import (
@@ -416,3 +417,79 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
             out.update(flatten_messages(value, f"{prefix}[{i}]"))
         return out
     return {prefix or "body": [str(messages)]}
+
+
+class CriterionSchema(Schema):
+    """One criteria field: its values (``any`` last) and the other spellings it accepts."""
+
+    name = fields.String(required=True, metadata={"description": "Query parameter / flag name."})
+    type = fields.String(required=True, metadata={"enum": ["string", "integer"]})
+    values = fields.List(fields.String(), metadata={"description": "Valid values (strings)."})
+    default = fields.Raw(required=True, metadata={"description": "`any` (strings) or 0 (nodes)."})
+    aliases = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Other spellings, each with the value it stands for."},
+    )
+    fieldAliases = fields.List(
+        fields.String(), metadata={"description": "Other names of the parameter (gpu)."}
+    )
+    minimum = fields.Integer(metadata={"description": "Smallest value (nodes)."})
+
+
+class OverlayEntrySchema(Schema):
+    """One overlay of the recipe data."""
+
+    name = fields.String(required=True)
+    file = fields.String(required=True, metadata={"description": "Its file in the recipe data."})
+    matches = fields.Dict(
+        required=True,
+        metadata={
+            "description": "The criteria it pins; a criterion it omits matches anything "
+            "(empty: it applies only through overlays that build on it)."
+        },
+    )
+    base = fields.String(required=True, metadata={"description": "The recipe it builds on."})
+    adds = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "What it changes on top of its base, as `--explain` words it."},
+    )
+    constraints = fields.List(fields.Nested(ConstraintSchema), required=True)
+
+
+class CatalogSchema(Schema):
+    """What can be asked: every criterion and every overlay (`cns list`)."""
+
+    criteria = fields.List(fields.Nested(CriterionSchema), required=True)
+    overlays = fields.List(fields.Nested(OverlayEntrySchema), required=True)
+
+
+class QueryArgsSchema(CriteriaSchema):
+    """``GET /v1/query``: the criteria, the selector, and how to answer."""
+
+    error_messages = _unknown_message(
+        "accelerator, format, gpu, intent, nodes, os, selector, service"
+    )
+
+    selector = fields.String(
+        required=True,
+        metadata={
+            "description": "Dotted path into the resolved recipe, e.g. "
+            "`components.gpu-operator.values.driver.version` (`\\.` for a dot inside a key, "
+            "a number indexes a list, empty for everything)."
+        },
+    )
+    format = fields.String(
+        validate=OneOf(["", "json", "yaml"], error="must be json or yaml"),
+        metadata={
+            "enum": ["json", "yaml"],
+            "description": "json: every value as JSON; yaml: maps and lists as YAML. "
+            "Default: a scalar as text/plain, maps and lists as JSON.",
+        },
+    )
+
+    @post_load
+    def to_criteria(self, data: dict[str, Any], **_: Any) -> Any:
+        selector, fmt = data.pop("selector"), data.pop("format", "") or ""
+        return Criteria.parse(data), selector, fmt

@@ -22,6 +22,8 @@ from .exit_codes import EXIT_BROKEN_PIPE, EXIT_FAILURE, exit_code
 #: command name → "module:attribute", loaded on first use
 COMMANDS = {
     "bundle": "cns_core.cli.bundle:bundle",
+    "list": "cns_core.cli.catalog:list_command",
+    "query": "cns_core.cli.query:query",
     "recipe": "cns_core.cli.recipe:recipe",
     "serve": "cns_core.cli.serve:serve",
     "snapshot": "cns_core.cli.snapshot:snapshot",
@@ -31,7 +33,7 @@ COMMANDS = {
 
 
 #: commands that start without setting up logging (nothing to log on their usual path)
-QUIET_COMMANDS = frozenset({"recipe", "version"})
+QUIET_COMMANDS = frozenset({"list", "query", "recipe", "version"})
 
 
 class CNSGroup(click.Group):

@@ -206,35 +206,41 @@ def _flatten(obj: Any, prefix: str) -> list[tuple[str, str]]:
 
 
 def render_catalog_table(doc: Mapping[str, Any]) -> str:
-    """``cns list``: each criterion with its values and aliases, then every overlay with
-    what it matches, what it builds on, and what it adds."""
+    """``cns list``: each criterion with its values and aliases; every overlay with what it
+    matches and builds on; then, overlay by overlay, what it adds."""
     criteria_rows = [
         (
-            c["name"],
-            ", ".join(c["values"]),
+            c["name"] + "".join(f" ({alias})" for alias in c.get("fieldAliases", ())),
+            ", ".join(c["values"]) if "values" in c else f"integer >= {c.get('minimum', 0)}",
             ", ".join(f"{a}={v}" for a, v in c.get("aliases", {}).items()) or NONE,
         )
         for c in doc["criteria"]
     ]
+    overlays = doc["overlays"]
     overlay_rows = [
-        (
-            o["name"],
-            " ".join(f"{k}={v}" for k, v in o["matches"].items()) or "(inherited only)",
-            o.get("base") or NONE,
-            "; ".join(o["adds"]) or NONE,
-        )
-        for o in doc["overlays"]
+        (o["name"], _matches(o["matches"]), o.get("base") or NONE, str(len(o["adds"])))
+        for o in overlays
+    ]
+    details = [
+        [f"{o['name']} ({_matches(o['matches'])}; on {o['base']}):", *(f"  {a}" for a in o["adds"])]
+        for o in overlays
+        if o["adds"]
     ]
     return render(
         [
             Table(("CRITERION", "VALUES", "ALIASES"), criteria_rows),
-            Table(("OVERLAY", "MATCHES", "BASE", "ADDS"), overlay_rows, empty="no overlays"),
+            Table(("OVERLAY", "MATCHES", "BASE", "CHANGES"), overlay_rows, empty="no overlays"),
+            *details,
             [
-                "An overlay applies when every criterion it names has that value; "
-                "a criterion it omits matches anything.",
+                "An overlay applies when each criterion it names has that value (one it does "
+                "not name matches anything); the most specific apply last.",
             ],
         ]
     )
+
+
+def _matches(pinned: Mapping[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in pinned.items()) or "(only inherited)"
 
 
 def render_diff_table(doc: Mapping[str, Any], *, colour: bool = False) -> str:
