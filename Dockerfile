@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for the API service and the snapshot agent (`cns snapshot`).
 #   docker build -t cns .
+#   docker build -t cns:0.1.0 .                 # the name the Helm chart and the snapshot agent default to
 #   docker run -p 8080:8080 cns                 # the API, as the Procfile runs it
 #   docker run cns recipe --service eks         # any cns command
 # The Python version is the one in .python-version; dependencies are the versions pinned

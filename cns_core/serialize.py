@@ -47,21 +47,54 @@ def _check_events(text: str | bytes, source: str, *, pure: bool) -> None:
     for event in YAML(typ="safe", pure=pure).parse(text):
         if isinstance(event, AliasEvent):
             raise InvalidRequestError(
-                f"invalid YAML in {source}: YAML aliases are not allowed{_where(event)}"
+                f"invalid YAML in {source}{_where(event)}: YAML aliases are not allowed"
             )
         if isinstance(event, MappingStartEvent | SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
                 raise InvalidRequestError(
-                    f"invalid YAML in {source}: maximum depth of {MAX_DEPTH} exceeded{_where(event)}"
+                    f"invalid YAML in {source}{_where(event)}: maximum depth of {MAX_DEPTH} exceeded"
                 )
         elif isinstance(event, MappingEndEvent | SequenceEndEvent):
             depth -= 1
 
 
 def _where(event: Any) -> str:
-    mark = getattr(event, "start_mark", None)
-    return f" (line {mark.line + 1})" if mark is not None else ""
+    """``:line:col`` of a parser event (1-based, as editors count), or ``""``."""
+    return _mark(getattr(event, "start_mark", None))
+
+
+def _mark(mark: Any) -> str:
+    if mark is None or getattr(mark, "line", None) is None:
+        return ""
+    return f":{mark.line + 1}:{mark.column + 1}"
+
+
+def _yaml_error(exc: BaseException, text: str | bytes, source: str) -> InvalidRequestError:
+    """``invalid YAML in SOURCE:LINE:COL: problem (context at LINE:COL)``: a position an
+    editor jumps to, then what is wrong."""
+    problem = getattr(exc, "problem", None)
+    if problem is None:  # a reader error (bad character) knows its offset only
+        position = getattr(exc, "position", None)
+        where = _offset(text, position) if isinstance(position, int) else ""
+        message = _one_line(exc).split(' in "', 1)[0]
+        return InvalidRequestError(f"invalid YAML in {source}{where}: {message}")
+    detail, context = "", getattr(exc, "context", None)
+    if context:
+        at = _mark(getattr(exc, "context_mark", None))
+        detail = f" ({context} at {at[1:]})" if at else f" ({context})"
+    where = _mark(getattr(exc, "problem_mark", None))
+    return InvalidRequestError(
+        f"invalid YAML in {source}{where}: {_one_line_text(problem)}{detail}"
+    )
+
+
+def _offset(text: str | bytes, position: int) -> str:
+    head = text[:position]
+    newline = "\n" if isinstance(head, str) else b"\n"
+    line = head.count(newline)  # type: ignore[arg-type]
+    column = position - (head.rfind(newline) + 1)  # type: ignore[arg-type]
+    return f":{line + 1}:{column + 1}"
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
@@ -104,8 +137,10 @@ def load_yaml(text: str | bytes, *, source: str = "<input>", trusted: bool = Fal
     except YAMLError:  # libyaml refuses some valid YAML 1.2 (':' inside flow scalars)
         try:
             docs = _load_all(text, source, trusted=trusted, pure=True)
-        except (YAMLError, RecursionError) as exc:
-            raise InvalidRequestError(f"invalid YAML in {source}: {_one_line(exc)}") from None
+        except YAMLError as exc:
+            raise _yaml_error(exc, text, source) from None
+        except RecursionError:
+            raise InvalidRequestError(f"invalid YAML in {source}: nested too deeply") from None
     if len(docs) > 1:
         raise InvalidRequestError(
             f"invalid YAML in {source}: expected one document, got {len(docs)}"
@@ -123,6 +158,10 @@ def load_json(text: str | bytes, *, source: str = "<input>") -> Any:
     """Parse JSON, rejecting nesting deeper than MAX_DEPTH."""
     try:
         value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequestError(
+            f"invalid JSON in {source}:{exc.lineno}:{exc.colno}: {exc.msg}"
+        ) from None
     except (ValueError, RecursionError) as exc:
         raise InvalidRequestError(f"invalid JSON in {source}: {_one_line(exc)}") from None
     if _depth(value) > MAX_DEPTH:
@@ -187,3 +226,7 @@ def _depth(value: Any) -> int:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
+
+
+def _one_line_text(text: str) -> str:
+    return " ".join(text.split())

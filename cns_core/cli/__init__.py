@@ -22,6 +22,8 @@ from .exit_codes import EXIT_BROKEN_PIPE, EXIT_FAILURE, exit_code
 #: command name → "module:attribute", loaded on first use
 COMMANDS = {
     "bundle": "cns_core.cli.bundle:bundle",
+    "completion": "cns_core.cli.completion:completion",
+    "diff": "cns_core.cli.diff:diff",
     "list": "cns_core.cli.catalog:list_command",
     "query": "cns_core.cli.query:query",
     "recipe": "cns_core.cli.recipe:recipe",
@@ -33,7 +35,7 @@ COMMANDS = {
 
 
 #: commands that start without setting up logging (nothing to log on their usual path)
-QUIET_COMMANDS = frozenset({"list", "query", "recipe", "version"})
+QUIET_COMMANDS = frozenset({"completion", "diff", "list", "query", "recipe", "version"})
 
 
 class CNSGroup(click.Group):
@@ -134,9 +136,32 @@ def cli(ctx: click.Context, debug: bool, log_json: bool) -> None:
 
 
 @click.command()
-def version() -> None:
-    """Print the cns version."""
-    click.echo(f"cns version {__version__}")
+@click.option(
+    "-t",
+    "--format",
+    "fmt",
+    metavar="json|yaml|table",
+    help="json or yaml: the build information as a document (default: lines to read).",
+)
+def version(fmt: str | None) -> None:
+    """Print the cns version and what it runs on: Python, platform, key libraries."""
+    from ..buildinfo import build_info
+    from ..serialize import Format, dump
+
+    chosen = Format.parse(fmt) if fmt is not None else Format.TABLE
+    info = build_info()
+    if chosen is not Format.TABLE:
+        click.echo(dump(info, chosen), nl=False)
+        return
+    python, system = info["python"], info["platform"]
+    libraries = ", ".join(f"{k} {v or '(not installed)'}" for k, v in info["libraries"].items())
+    click.echo(
+        f"cns version {__version__}\n"
+        f"api: {info['apiVersion']}\n"
+        f"python: {python['version']} ({python['implementation']}, {python['executable']})\n"
+        f"platform: {system['system']} {system['release']} {system['machine']}\n"
+        f"libraries: {libraries}"
+    )
 
 
 def _quiet_broken_pipe() -> NoReturn:

@@ -21,7 +21,13 @@ from .oci import (
     refuse_registry_flags,
     registry_options,
 )
-from .options import data_option, debug_option, kubeconfig_option
+from .options import (
+    complete_choices,
+    complete_path,
+    data_option,
+    debug_option,
+    kubeconfig_option,
+)
 
 DEFAULT_OUTPUT = "./bundle"
 STDOUT = "-"
@@ -38,6 +44,7 @@ TITLES = {
     "--recipe",
     "recipe_source",
     metavar="FILE|-|URL|cm://NS/NAME",
+    shell_complete=complete_path,
     help="The recipe (RecipeResult, JSON or YAML) to bundle (required).",
 )
 @click.option(
@@ -46,6 +53,7 @@ TITLES = {
     default=DEFAULT_OUTPUT,
     show_default=True,
     metavar="DIR|FILE.zip|-|oci://HOST/REPO[:TAG]",
+    shell_complete=complete_path,
     help="A directory (new, empty, or a previous bundle), a .zip file, '-' for the zip on "
     "stdout, or an OCI registry (tag default: the cns version).",
 )
@@ -56,7 +64,7 @@ TITLES = {
     show_default=True,
     metavar="helm|argocd|flux",
     help="Helm umbrella chart, Argo CD applications or Flux HelmReleases.",
-    shell_complete=lambda *_: [click.shell_completion.CompletionItem(d) for d in Deployer],
+    shell_complete=complete_choices(d.value for d in Deployer),
 )
 @click.option(
     "--repo",

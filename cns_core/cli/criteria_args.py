@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
-from click.shell_completion import CompletionItem
 
 from ..criteria import (
     ACCELERATORS,
@@ -22,6 +21,7 @@ from ..criteria import (
 )
 from ..errors import CNSError
 from .documents import read_document
+from .options import complete_choices, complete_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,22 +34,6 @@ CRITERIA_FLAGS = {
     "platform": "platform",
     "nodes": "nodes",
 }
-
-
-def complete_choices(values: Iterable[str]) -> Callable[..., list[CompletionItem]]:
-    """Shell completion of a closed set of values: those starting with what was typed."""
-    choices = tuple(values)
-
-    def complete(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> Any:
-        typed = incomplete.lower()
-        return [CompletionItem(v) for v in choices if v.lower().startswith(typed)]
-
-    return complete
-
-
-def complete_path(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> Any:
-    """Let the shell complete a file name (files, ``-``, URLs and ``cm://`` are typed)."""
-    return [CompletionItem(incomplete, type="file")]
 
 
 def criteria_options(*, snapshot_help: str) -> Callable[[F], F]:

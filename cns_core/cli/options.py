@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 from ..serialize import Format
 from .documents import format_from_path, is_file_destination
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def complete_choices(values: Iterable[str]) -> Callable[..., list[CompletionItem]]:
+    """Shell completion of a closed set of values: those starting with what was typed."""
+    choices = tuple(values)
+
+    def complete(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> Any:
+        typed = incomplete.lower()
+        return [CompletionItem(v) for v in choices if v.lower().startswith(typed)]
+
+    return complete
+
+
+def complete_path(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> Any:
+    """Let the shell complete a file name (files, ``-``, URLs and ``cm://`` are typed)."""
+    return [CompletionItem(incomplete, type="file")]
 
 
 def output_options(default_format: Format = Format.YAML) -> Callable[[F], F]:
@@ -27,9 +44,7 @@ def output_options(default_format: Format = Format.YAML) -> Callable[[F], F]:
             metavar="json|yaml|table",
             help=f"Output format (default: the -o file's extension, .json/.yaml/.yml, "
             f"else {default_format.value}).",
-            shell_complete=lambda *_: [
-                click.shell_completion.CompletionItem(f.value) for f in Format
-            ],
+            shell_complete=complete_choices(f.value for f in Format),
         )(func)
         return click.option(
             "-o",
@@ -37,6 +52,7 @@ def output_options(default_format: Format = Format.YAML) -> Callable[[F], F]:
             default="-",
             show_default=True,
             metavar="FILE|-|cm://NS/NAME",
+            shell_complete=complete_path,
             help="Where to write the result ('-' is stdout); a .json, .yaml or .yml file "
             "gets that format.",
         )(func)

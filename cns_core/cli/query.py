@@ -9,9 +9,9 @@ from click.shell_completion import CompletionItem
 
 from ..errors import CNSError
 from ..serialize import Format, dump_json, dump_yaml
-from .criteria_args import complete_path, criteria_options, given_flags, resolve_criteria
+from .criteria_args import criteria_options, given_flags, resolve_criteria
 from .documents import read_document
-from .options import data_option, debug_option, kubeconfig_option
+from .options import complete_path, data_option, debug_option, kubeconfig_option
 
 
 def _complete_selector(ctx: click.Context, _param: click.Parameter, incomplete: str) -> Any:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ..k8s.agent_objects import DEFAULT_IMAGE
 from ..serialize import Format
 from .documents import CONFIGMAP_SCHEME, write_document
 from .options import bool_option, debug_option, kubeconfig_option, output_format, output_options
@@ -83,10 +84,11 @@ class GoDuration(click.ParamType):
 )
 @click.option(
     "--image",
-    default="ghcr.io/nvidia/cns:latest",
+    default=DEFAULT_IMAGE,
     show_default=True,
     envvar="CNS_IMAGE",
-    help="Agent image (env CNS_IMAGE).",
+    help="Agent image: the one this repository's Dockerfile builds, pushed where the "
+    "cluster can pull it (env CNS_IMAGE; docs/agent.md).",
 )
 @click.option(
     "--image-pull-secret",

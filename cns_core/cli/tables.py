@@ -244,17 +244,69 @@ def _matches(pinned: Mapping[str, Any]) -> str:
 
 
 def render_diff_table(doc: Mapping[str, Any], *, colour: bool = False) -> str:
-    """``cns diff``: one row per difference (CHANGE, WHERE, WHAT, A, B), then a summary."""
-    rows = [
-        (c["change"].upper(), c["where"], c["what"], cell(c.get("a")), cell(c.get("b")))
-        for c in doc["changes"]
-    ]
-    verdict = "identical" if doc["identical"] else f"{len(rows)} difference(s)"
+    """``cns diff``: one row per difference (CHANGE, WHERE, WHAT, A, B), then a verdict."""
+    recipe = doc["kind"] == "RecipeDiff"
+    rows = _recipe_diff_rows(doc) if recipe else _snapshot_diff_rows(doc)
+    if doc["identical"]:
+        verdict = "A and B are identical"
+    elif recipe:
+        counts = ", ".join(f"{n} {k}" for k, n in doc["summary"].items() if n and k != "unchanged")
+        verdict = f"A and B differ: {len(rows)} difference(s); components: {counts or 'the same'}"
+    else:
+        counts = ", ".join(f"{n} {k}" for k, n in doc["summary"].items() if n)
+        verdict = f"A and B differ: {counts} reading(s)"
     return render(
         [
-            [f"{doc['kind']} diff: A {doc['a']['source']}  B {doc['b']['source']}"],
+            [f"A: {_side(doc['a'])}", f"B: {_side(doc['b'])}"],
             Table(("CHANGE", "WHERE", "WHAT", "A", "B"), rows, status=True),
-            [f"{verdict}: {', '.join(f'{n} {k}' for k, n in doc['summary'].items())}"],
+            [paint("changed" if rows else "passed", verdict, colour=colour)],
         ],
         colour=colour,
     )
+
+
+def _side(side: Mapping[str, Any]) -> str:
+    facts = [f"{k}={v}" for k, v in (side.get("criteria") or {}).items() if v not in ("any", 0)]
+    facts += [f"{k}={v}" for k in ("sourceNode", "timestamp") if (v := side.get(k))]
+    return f"{side['source']} ({' '.join(facts) or 'any'})"
+
+
+def _row(change: str, where: str, what: str, item: Mapping[str, Any]) -> tuple[str, ...]:
+    return (change.upper(), where, what, cell(item.get("before")), cell(item.get("after")))
+
+
+def _field_kind(change: Mapping[str, Any]) -> str:
+    """A componentRef field is "" (or []) when unset."""
+    if not change.get("before"):
+        return "added"
+    return "removed" if not change.get("after") else "changed"
+
+
+def _recipe_diff_rows(doc: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    overlays = doc["overlays"]
+    rows = [_row("added", "overlay", name, {"after": "applied"}) for name in overlays["added"]]
+    rows += [
+        _row("removed", "overlay", name, {"before": "applied"}) for name in overlays["removed"]
+    ]
+    for component in doc["components"]:
+        name, kind = component["name"], component["kind"]
+        if kind in ("added", "removed"):
+            versions = {
+                "before": component.get("beforeVersion"),
+                "after": component.get("afterVersion"),
+            }
+            rows.append(_row(kind, name, "component", versions))
+            continue
+        rows += [_row(_field_kind(f), name, f["field"], f) for f in component.get("fields", ())]
+        rows += [
+            _row(v["kind"], name, f"values.{v['path']}", v) for v in component.get("values", ())
+        ]
+    rows += [_row(c["kind"], "constraint", c["name"], c) for c in doc["constraints"]]
+    order = doc["deploymentOrder"]
+    if order["changed"]:
+        rows.append(_row("changed", "deployment order", NONE, order))
+    return rows
+
+
+def _snapshot_diff_rows(doc: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    return [_row(r["kind"], f"{r['type']}.{r['subtype']}", r["key"], r) for r in doc["readings"]]

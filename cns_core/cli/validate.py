@@ -12,7 +12,14 @@ from ..serialize import Format
 from ..snapshot import Snapshot
 from ..validate import Status, constraints_from_document, validate_snapshot
 from .documents import STDIO, read_document, write_document
-from .options import bool_option, debug_option, kubeconfig_option, output_format, output_options
+from .options import (
+    bool_option,
+    complete_path,
+    debug_option,
+    kubeconfig_option,
+    output_format,
+    output_options,
+)
 from .tables import render_validation_table
 
 
@@ -29,6 +36,7 @@ class ValidationFailed(click.ClickException):
     "recipe_source",
     required=True,
     metavar="FILE|URL|cm://NS/NAME",
+    shell_complete=complete_path,
     help="Recipe with the constraints (JSON or YAML, '-' for stdin).",
 )
 @click.option(
@@ -37,6 +45,7 @@ class ValidationFailed(click.ClickException):
     "snapshot_source",
     required=True,
     metavar="FILE|URL|cm://NS/NAME",
+    shell_complete=complete_path,
     help="Snapshot to check (JSON or YAML, '-' for stdin).",
 )
 @bool_option("fail-on-error", True, "Exit 1 when a constraint fails (the report is written first).")

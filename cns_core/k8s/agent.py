@@ -31,6 +31,7 @@ from ..errors import (
 from .access import agent_permissions, missing_permissions
 from .agent_objects import (
     AGENT_ENV,
+    DEFAULT_IMAGE,
     GPU_NODE_SELECTOR,
     GPU_TOLERATION,
     LABELS,
@@ -81,7 +82,7 @@ class AgentOptions:
     """How and where to run the snapshot agent (defaults match upstream's flags)."""
 
     namespace: str = "gpu-operator"
-    image: str = "ghcr.io/nvidia/cns:latest"
+    image: str = DEFAULT_IMAGE
     image_pull_secrets: tuple[str, ...] = ()
     job_name: str = "cns"
     service_account: str = "cns"

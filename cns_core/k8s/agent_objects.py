@@ -11,8 +11,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import __version__
 from ..serialize import dump_yaml
 
+#: The image this repository's Dockerfile builds (``docker build -t cns:<version> .``), named
+#: as the Helm chart names it (repository ``cns``, tag the chart's appVersion).
+DEFAULT_IMAGE = f"cns:{__version__}"
+#: A snapshot reads files, a few APIs and NVML, once (about 60 MiB resident): small
+#: requests so that it schedules on a busy GPU node, limits that stop a runaway.
+AGENT_REQUESTS = ("100m", "128Mi", "64Mi")
+AGENT_LIMITS = ("1", "512Mi", "256Mi")
 AGENT_ENV = "CNS_AGENT"
 CONTAINER = "cns"
 LABELS = {"app.kubernetes.io/name": "cns", "app.kubernetes.io/component": "snapshot-agent"}
@@ -151,7 +159,7 @@ def _privileged(pod: dict[str, Any], container: dict[str, Any]) -> None:
         "fsGroup": 0,
         "fsGroupChangePolicy": "OnRootMismatch",
     }
-    container["resources"] = _resources(("1", "4Gi", "2Gi"), ("2", "8Gi", "4Gi"))
+    container["resources"] = _resources(AGENT_REQUESTS, AGENT_LIMITS)
     container["securityContext"] = {
         "privileged": True,
         "runAsUser": 0,
@@ -175,7 +183,7 @@ def _restricted(pod: dict[str, Any], container: dict[str, Any]) -> None:
         "fsGroup": 65534,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    container["resources"] = _resources(("100m", "256Mi", "256Mi"), ("500m", "512Mi", "512Mi"))
+    container["resources"] = _resources(AGENT_REQUESTS, AGENT_LIMITS)
     container["securityContext"] = {
         "privileged": False,
         "allowPrivilegeEscalation": False,

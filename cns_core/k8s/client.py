@@ -10,6 +10,7 @@ names the operation and what went wrong.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -73,10 +74,28 @@ def resolve_kubeconfig(
     raise UnavailableError(NO_CLUSTER)
 
 
+class _QuietRetries(logging.Filter):
+    """Drops urllib3's "Retrying (...) after connection broken" warnings: a cluster that
+    cannot be reached is reported once, by the error this module raises (they still show
+    with debug logging on)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Retrying") or logging.getLogger().isEnabledFor(
+            logging.DEBUG
+        )
+
+
+_QUIET_RETRIES = _QuietRetries()
+
+
 def connect(kubeconfig: str | None = None) -> Cluster:
     """An API connection configured from the first kubeconfig source that exists."""
     from kubernetes import client
     from urllib3.util.retry import Retry
+
+    pool_log = logging.getLogger("urllib3.connectionpool")
+    if _QUIET_RETRIES not in pool_log.filters:
+        pool_log.addFilter(_QUIET_RETRIES)
 
     path, source = resolve_kubeconfig(kubeconfig)
     configuration = client.Configuration()

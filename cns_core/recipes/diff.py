@@ -60,12 +60,24 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+def same(before: Any, after: Any) -> bool:
+    """Equal, and of the same types all the way down: ``1``, ``1.0``, ``true`` and ``"1"``
+    differ, as they do to a chart."""
+    if type(before) is not type(after):
+        return False
+    if isinstance(before, Mapping):
+        return before.keys() == after.keys() and all(same(before[k], after[k]) for k in before)
+    if isinstance(before, list | tuple):
+        return len(before) == len(after) and all(map(same, before, after))
+    return bool(before == after)
+
+
 def _kind(before: Any, after: Any) -> DiffKind:
     if before is MISSING:
         return DiffKind.ADDED
     if after is MISSING:
         return DiffKind.REMOVED
-    return DiffKind.UNCHANGED if before == after else DiffKind.CHANGED
+    return DiffKind.UNCHANGED if same(before, after) else DiffKind.CHANGED
 
 
 def _sides(before: Any, after: Any) -> dict[str, Any]:
@@ -284,7 +296,7 @@ def value_changes(
                 yield from inner
             elif left is MISSING or right is MISSING:  # an empty mapping added or removed
                 yield ValueChange(path, left, right)
-        elif left != right:
+        elif not same(left, right):
             yield ValueChange(path, left, right)
 
 

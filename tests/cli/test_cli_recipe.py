@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -198,8 +200,23 @@ def test_bad_criteria_files(tmp_path, name, text, message):
 
 
 def test_version_command_and_flag():
-    assert run("version").stdout == f"cns version {__version__}\n"
+    lines = run("version").stdout.splitlines()
+    assert lines[0] == f"cns version {__version__}"
+    assert [line.split(":")[0] for line in lines[1:]] == ["api", "python", "platform", "libraries"]
+    assert f"python: {platform.python_version()} ({platform.python_implementation()}, " in lines[2]
+    assert f"click {importlib.metadata.version('click')}" in lines[4]
     assert run("--version").stdout == f"cns version {__version__}\n"
+
+
+def test_version_as_json_has_the_build_information():
+    info = json.loads(run("version", "--format", "json").stdout)
+    assert info["version"] == __version__
+    assert info["python"]["version"] == platform.python_version()
+    assert info["python"]["executable"] == sys.executable
+    assert info["platform"]["machine"] == platform.machine()
+    assert info["libraries"]["ruamel.yaml"] == importlib.metadata.version("ruamel.yaml")
+    assert load_yaml(run("version", "-t", "yaml").stdout) == info
+    assert run("version", "-t", "xml").exit_code == 3
 
 
 def test_installed_console_script_runs_with_exit_codes(tmp_path):

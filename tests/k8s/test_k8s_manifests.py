@@ -81,10 +81,9 @@ def test_privileged_job_spec() -> None:
     container = pod["containers"][0]
     assert container["securityContext"]["privileged"] is True
     assert container["securityContext"]["capabilities"] == {"add": ["SYS_ADMIN", "SYS_CHROOT"]}
-    assert container["resources"]["limits"] == {
-        "cpu": "2",
-        "memory": "8Gi",
-        "ephemeral-storage": "4Gi",
+    assert container["resources"] == {  # small requests: it must fit on a busy GPU node
+        "requests": {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "64Mi"},
+        "limits": {"cpu": "1", "memory": "512Mi", "ephemeral-storage": "256Mi"},
     }
     assert {
         "name": "run-systemd",
@@ -112,8 +111,8 @@ def test_restricted_job_spec() -> None:
     }
     assert container["resources"]["requests"] == {
         "cpu": "100m",
-        "memory": "256Mi",
-        "ephemeral-storage": "256Mi",
+        "memory": "128Mi",
+        "ephemeral-storage": "64Mi",
     }
     assert pod["volumes"] == [{"name": "tmp", "emptyDir": {}}]
 
@@ -127,3 +126,24 @@ def test_permission_check_covers_every_rule_the_roles_grant() -> None:
             namespace = "ns" if obj["kind"] == "Role" else None
             for verb in rule["verbs"]:
                 assert (verb, rule["resources"][0], rule["apiGroups"][0], namespace) in asked
+
+
+def test_the_default_image_is_the_one_this_repository_builds_and_charts() -> None:
+    """``cns:<version>``: the Dockerfile's image, named as the Helm chart names it."""
+    import re
+
+    from cns_core import __version__
+    from cns_core.cli.snapshot import snapshot
+    from cns_core.k8s.agent_objects import DEFAULT_IMAGE
+
+    chart = load_yaml((REPO / "deployments/helm/cns/Chart.yaml").read_text())
+    values = load_yaml((REPO / "deployments/helm/cns/values.yaml").read_text())
+    assert f"{values['image']['repository']}:{chart['appVersion']}" == DEFAULT_IMAGE
+    assert f"cns:{__version__}" == DEFAULT_IMAGE
+    assert AgentOptions().image == DEFAULT_IMAGE
+    assert next(p for p in snapshot.params if p.name == "image").default == DEFAULT_IMAGE
+    assert re.search(r'^ENTRYPOINT \["cns"\]$', (REPO / "Dockerfile").read_text(), re.M)
+    for name in ("2-job.yaml", "restricted/2-job.yaml"):
+        assert f"image: {DEFAULT_IMAGE}\n" in (DEPLOY / name).read_text()
+    agent_doc = (REPO / "docs" / "agent.md").read_text()
+    assert f"docker build -t {DEFAULT_IMAGE} ." in agent_doc and "--image" in agent_doc
