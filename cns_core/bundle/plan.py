@@ -153,10 +153,12 @@ def _overrides_by_component(
     for override in overrides:
         name = _resolve(override.target, selected, registry)
         if name is None:
+            from ..suggest import did_you_mean
+
             raise InvalidRequestError(
                 f"invalid set override {override.text!r}: {override.target!r} is not a component of "
                 f"this bundle; valid targets are {', '.join(sorted(selected))} "
-                "(or their registry aliases)",
+                f"(or their registry aliases){did_you_mean(override.target, selected)}",
                 details={"set": override.text, "valid": sorted(selected)},
             )
         out.setdefault(name, []).append(override)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..criteria import ENUM_FIELDS, Criteria
+from ..criteria import ANY, ENUM_FIELDS, Criteria
 from ..recipes import RecipeResult, RecipeStore, build_recipe, load_store
 from ..recipes.catalog import reachable_overlays
 from ..recipes.explain import Change
@@ -123,8 +123,8 @@ def _guidance(source: str, chosen: CriteriaInput, result: RecipeResult, store: R
 
 
 def _spelled(criteria: Criteria) -> str:
-    return " ".join(f"{k}={v}" for k, v in criteria.to_dict().items() if v not in ("any", 0))
+    return " ".join(f"{k}={v}" for k, v in criteria.to_dict().items() if v not in (ANY, 0))
 
 
 def _is_open(criteria: Criteria, field: str) -> bool:
-    return getattr(criteria, field) in ("any", 0)
+    return getattr(criteria, field) in (ANY, 0)
