@@ -6,7 +6,7 @@ import click
 
 from ..criteria import ANY, ENUM_FIELDS, Criteria
 from ..recipes import RecipeResult, RecipeStore, build_recipe, load_store
-from ..recipes.catalog import reachable_overlays
+from ..recipes.catalog import Reachable, reachable_overlays
 from ..recipes.explain import Change
 from ..serialize import Format
 from .criteria_args import CriteriaInput, criteria_options, resolve_criteria
@@ -113,12 +113,17 @@ def _guidance(source: str, chosen: CriteriaInput, result: RecipeResult, store: R
         lines.append(f"Recipe for: {_spelled(chosen.criteria)}")
     for warning in result.constraint_warnings:
         lines.append(f"{warning.overlay} excluded: {warning.constraint}: {warning.reason}")
+    by_hint: dict[str, list[Reachable]] = {}
     for reach in reachable_overlays(store, chosen.criteria, chosen.evaluator):
-        line = f"{reach.overlay} would apply with {reach.hint}"
-        if reach.failing:
-            first = reach.failing[0]
-            line += f", but this node fails {first.constraint}: {first.reason}"
-        lines.append(line)
+        by_hint.setdefault(reach.hint, []).append(reach)
+    for hint in sorted(by_hint, key=lambda h: (h.count("--"), h)):  # one flag first
+        by_failure: dict[str, list[str]] = {}  # "" = fits this node
+        for reach in by_hint[hint]:
+            first = reach.failing[0] if reach.failing else None
+            why = f", but this node fails {first.constraint}: {first.reason}" if first else ""
+            by_failure.setdefault(why, []).append(reach.overlay)
+        for why in sorted(by_failure):
+            lines.append(f"{', '.join(by_failure[why])} would apply with {hint}{why}")
     return "\n".join(lines) + "\n"
 
 

@@ -126,7 +126,8 @@ def render_recipe_table(doc: Mapping[str, Any], chart_of: ChartOf | None = None)
     version, chart, source, dependencies, namespace), then its constraints."""
     meta = doc.get("metadata") or {}
     criteria = doc.get("criteria") or {}
-    facts = [f"criteria: {' '.join(f'{k}={v}' for k, v in criteria.items()) or 'any'}"]
+    pinned = " ".join(f"{k}={v}" for k, v in criteria.items() if v not in ("any", 0))
+    facts = [f"criteria: {pinned or 'any'}"]
     facts.append(f"overlays: {cell(meta.get('appliedOverlays'))}")
     if meta.get("excludedOverlays"):
         facts.append(f"excluded: {cell(meta['excludedOverlays'])}")
@@ -139,6 +140,7 @@ def render_recipe_table(doc: Mapping[str, Any], chart_of: ChartOf | None = None)
     for name in order:
         ref = refs[name]
         chart, namespace = chart_of(name) if chart_of else (name, name)
+        chart = chart or "(manifests)"  # a component that is only its recipe manifests
         version = ref.get("version") or ref.get("tag")
         rows.append(
             (

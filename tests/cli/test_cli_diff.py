@@ -102,14 +102,38 @@ def test_recipe_diff_json_names_components_versions_values_constraints(recipes):
         "after": "580.82.07",
     }
     assert values["cdi.enabled"] == {"path": "cdi.enabled", "kind": "added", "after": True}
-    constraints = {c["name"]: c for c in doc["constraints"]}
-    assert constraints["K8s.server.version"] == {
-        "name": "K8s.server.version",
-        "kind": "changed",
-        "before": ">= 1.31",
-        "after": ">= 1.32.4",
+    before, after = (load_yaml(Path(p).read_text()) for p in (a, b))
+    expected = {c["name"]: c["value"] for c in before["constraints"]}
+    changed = {c["name"]: c["value"] for c in after["constraints"]}
+    assert [c["name"] for c in doc["constraints"]] == sorted(
+        n for n in {*expected, *changed} if expected.get(n) != changed.get(n)
+    )
+    assert doc["deploymentOrder"] == {
+        "changed": True,
+        "before": before["deploymentOrder"],
+        "after": after["deploymentOrder"],
     }
-    assert doc["deploymentOrder"]["changed"] is True
+
+
+def test_constraint_changes(tmp_path):
+    generic, gb200 = tmp_path / "eks.yaml", tmp_path / "gb200.yaml"
+    run("recipe", "--service", "eks", "-o", str(generic))
+    run(
+        "recipe",
+        "--service",
+        "eks",
+        "--accelerator",
+        "gb200",
+        "--intent",
+        "training",
+        "-o",
+        str(gb200),
+    )
+    doc = json.loads(run("diff", str(generic), str(gb200), "-t", "json").stdout)
+    constraints = {c["name"]: c for c in doc["constraints"]}
+    version = constraints["K8s.server.version"]
+    assert version["kind"] == "changed" and version["after"] == ">= 1.32.4"
+    assert version["before"] == load_yaml(generic.read_text())["constraints"][0]["value"]
 
 
 def test_recipe_diff_table_one_row_per_difference(recipes):

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from cns_core.cli import cli
-from cns_core.criteria import ACCELERATORS, SERVICES, AllowLists, Criteria
+from cns_core.criteria import ACCELERATORS, ENUM_FIELDS, SERVICES, AllowLists, Criteria
 from cns_core.recipes.catalog import build_catalog, reachable_overlays
 from cns_core.serialize import load_yaml
 from tests.conftest import EXAMPLE_SNAPSHOTS
@@ -34,7 +34,7 @@ def test_list_json_has_every_criterion_and_overlay(store):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     by_name = {c["name"]: c for c in doc["criteria"]}
-    assert list(by_name) == ["service", "accelerator", "intent", "os", "nodes"]
+    assert list(by_name) == [*ENUM_FIELDS, "nodes"]
     assert by_name["service"]["values"] == [*SERVICES, "any"]
     assert by_name["accelerator"]["values"] == [*ACCELERATORS, "any"]
     assert by_name["accelerator"]["aliases"] == {"l40s": "l40"}
@@ -109,7 +109,7 @@ def test_catalog_honours_allowlists(store):
         (
             ["recipe", "--service", "ekss"],
             3,
-            "valid values are aks, any, eks, gke, oke; did you mean 'eks'?",
+            "; did you mean 'eks'?",
         ),
         (["recipe", "--gpu", "H10"], 3, "did you mean 'h100'?"),
         (["recipe", "--service", "eks", "-t", "jsn"], 3, "did you mean 'json'?"),
@@ -145,19 +145,36 @@ def test_snapshot_guidance_names_what_was_detected_and_the_flags_that_would_add_
     assert json.loads(result.stdout)["kind"] == "recipeResult"  # stdout is the document alone
     lines = guidance(result)
     assert lines[0] == (
-        f"Detected in {GB200}: service=eks accelerator=gb200 os=ubuntu (not detected: intent, nodes)"
+        f"Detected in {GB200}: service=eks accelerator=gb200 os=ubuntu "
+        "(not detected: intent, platform, nodes)"
     )
-    assert "gb200-eks-training would apply with --intent training" in lines
-    assert "gb200-eks-ubuntu-training would apply with --intent training" in lines
-    assert "eks-inference would apply with --intent inference" in lines
-    assert not any(line.startswith(("gke", "aks", "h100")) for line in lines)  # out of reach
+    # overlays the same flag brings in share a line, one flag before two
+    assert lines[1:5] == [
+        "eks-inference, gb200-eks-inference, gb200-eks-ubuntu-inference, monitoring-hpa "
+        "would apply with --intent inference",
+        "eks-training, gb200-eks-training, gb200-eks-ubuntu-training would apply with "
+        "--intent training",
+        "dynamo would apply with --platform dynamo",
+        "kubeflow would apply with --platform kubeflow",
+    ]
+    assert (
+        "gb200-eks-ubuntu-training-kubeflow would apply with --intent training --platform kubeflow"
+        in lines
+    )
+    names = {n for line in lines[1:] for n in line.split(" would apply")[0].split(", ")}
+    assert not any(n.startswith(("gke", "aks", "h100", "kind")) for n in names)  # out of reach
 
 
 def test_snapshot_guidance_warns_when_the_flag_would_bring_an_overlay_the_node_fails():
     lines = guidance(run("recipe", "-s", H100, "-o", "/dev/null"))
+    assert "eks-inference, monitoring-hpa would apply with --intent inference" in lines
     assert (
         "h100-inference would apply with --intent inference, but this node fails "
         "K8s.server.version: expected >= 1.31, got v1.30.14-eks-3025e55"
+    ) in lines
+    assert (
+        "h100-eks-inference, h100-eks-ubuntu-inference would apply with --intent inference, "
+        "but this node fails K8s.server.version: expected >= 1.32.4, got v1.30.14-eks-3025e55"
     ) in lines
 
 
@@ -184,4 +201,11 @@ def test_reachable_overlays_need_only_open_fields(store):
     assert found["gb200-eks-ubuntu-training"] == "--intent training --os ubuntu"
     assert "h100-inference" not in found  # pins h100 where the query pins gb200
     assert "eks" not in found  # already applies
-    assert reachable_overlays(store, Criteria(service="gke", os="cos", intent="training")) == []
+    pinned = Criteria(service="gke", accelerator="h100", os="cos", intent="training")
+    assert {r.overlay: r.hint for r in reachable_overlays(store, pinned)} == {
+        name: f"--platform {store.overlays[name].criteria.platform}"  # type: ignore[union-attr]
+        for name in store.overlays
+        if (o := store.overlays[name].criteria) is not None
+        and o.platform != "any"
+        and o.replace(platform="any").matches(pinned)
+    }

@@ -54,7 +54,6 @@ def test_a_value_from_the_base_values_file_is_resolved_too():
         ("components.prometheus.chart", "kube-prometheus-stack\n"),
         ("components.prometheus.namespace", "monitoring\n"),
         ("criteria.service", "eks\n"),
-        ("deploymentOrder.0", "prometheus\n"),
         ("components.gpu-operator.values.cdi.enabled", "true\n"),
         ("constraints.K8s\\.server\\.version", ">= 1.32.4\n"),
         (".criteria.intent", "training\n"),
@@ -62,6 +61,12 @@ def test_a_value_from_the_base_values_file_is_resolved_too():
 )
 def test_scalars_print_bare(selector, expected):
     assert query(*GB200, "--selector", selector) == expected
+
+
+def test_a_number_indexes_a_list(store):
+    recipe = build_recipe(Criteria(service="eks", accelerator="gb200", intent="training"), store)
+    for i, name in enumerate(recipe.deployment_order):
+        assert query(*GB200, "--selector", f"deploymentOrder.{i}") == f"{name}\n"
 
 
 def test_maps_and_lists_print_as_yaml_or_json():
@@ -72,7 +77,7 @@ def test_maps_and_lists_print_as_yaml_or_json():
     )
     assert as_json == driver
     order = json.loads(query(*GB200, "--selector", "deploymentOrder", "--format", "json"))
-    assert order[0] == "prometheus" and "gpu-operator" in order
+    assert order.index("prometheus") < order.index("gpu-operator")
     assert query(*GB200, "--selector", "criteria.service", "-t", "json") == '"eks"\n'
     everything = load_yaml(query(*GB200, "--selector", ""))
     assert set(everything) == {
@@ -117,7 +122,10 @@ def test_query_a_recipe_file_and_a_snapshot():
             "components has no key 'gpu-operatr'; did you mean 'gpu-operator'?",
         ),
         ("nothing", "the recipe has no key 'nothing' (it has: criteria, metadata, deploymentOrder"),
-        ("deploymentOrder.42", "deploymentOrder is a list of 6: '42' is not an index (0-5)"),
+        (
+            "deploymentOrder.42",
+            "deploymentOrder is a list of 8: '42' is not an index (0-7)",
+        ),  # 8 components
         (
             "components.gpu-operator.version.x",
             "components.gpu-operator.version is a value (v25.3.3), it has no 'x'",
