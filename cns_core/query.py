@@ -27,6 +27,7 @@ from .bundle.options import BundleOptions
 from .bundle.plan import plan_bundle
 from .errors import InvalidRequestError, NotFoundError
 from .nested_maps import sorted_keys
+from .recipes.aliases import canonical_recipe
 from .recipes.model import RecipeResult
 from .recipes.store import RecipeStore
 
@@ -40,6 +41,7 @@ def hydrate(
 ) -> dict[str, Any]:
     """The recipe as one document, each component with its resolved Helm values
     (with ``options``, e.g. ``--set`` overrides, applied as the bundle would)."""
+    recipe = canonical_recipe(recipe, store.registry, store.files)  # aliases, as bundle does
     plan = plan_bundle(recipe, store, options or BundleOptions())
     components: dict[str, Any] = {}
     for component in plan.components:

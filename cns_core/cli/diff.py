@@ -123,10 +123,14 @@ def _kind(doc: Any, source: str, name: str) -> str:
 def _diff_recipes(docs: list[Any], sources: tuple[str, str], data_dir: str | None) -> Any:
     from ..bundle.values import resolved_values
     from ..recipes import RecipeResult, load_store
+    from ..recipes.aliases import canonical_recipe
     from ..recipes.diff import diff_recipes
 
-    a, b = (RecipeResult.from_dict(doc, source=s) for doc, s in zip(docs, sources, strict=True))
     store = load_store(data_dir)
+    a, b = (
+        canonical_recipe(RecipeResult.from_dict(doc, source=s), store.registry, store.files)
+        for doc, s in zip(docs, sources, strict=True)
+    )  # a component named by a registry alias (kube-prometheus-stack) is compared as ours
     return diff_recipes(a, b, values=lambda ref: resolved_values(store, ref))
 
 

@@ -275,3 +275,23 @@ def test_bad_pairs(recipes, tmp_path, which, code, message):
     result = run("diff", a, other)
     assert result.exit_code == code, result.output
     assert message in result.stderr
+
+
+def test_a_recipe_in_aicr_names_is_identical_to_ours(recipes, tmp_path):
+    """kube-prometheus-stack is the registry's alias of prometheus: the same recipe."""
+    a, _ = recipes
+    doc = load_yaml(Path(a).read_text())
+    for ref in doc["componentRefs"]:
+        if ref["name"] == "prometheus":
+            ref["name"] = "kube-prometheus-stack"
+        ref["dependencyRefs"] = [
+            "kube-prometheus-stack" if d == "prometheus" else d
+            for d in ref.get("dependencyRefs", [])
+        ]
+    doc["deploymentOrder"] = [
+        "kube-prometheus-stack" if n == "prometheus" else n for n in doc["deploymentOrder"]
+    ]
+    aicr = tmp_path / "aicr.yaml"
+    aicr.write_text(dump_yaml(doc))
+    result = run("diff", a, str(aicr), "--fail-on-diff")
+    assert result.exit_code == 0, result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -171,3 +172,23 @@ def test_select_reports_structured_details(store):
     assert info.value.details["found"] == "components.gpu-operator.values"
     assert info.value.details["missing"] == "nope"
     assert "driver" in info.value.details["available"]
+
+
+def test_a_recipe_in_aicr_names_is_queried_by_ours(tmp_path):
+    doc = load_yaml(Path(RECIPE).read_text())
+    for ref in doc["componentRefs"]:
+        if ref["name"] == "prometheus":
+            ref["name"] = "kube-prometheus-stack"
+        ref["dependencyRefs"] = [
+            "kube-prometheus-stack" if d == "prometheus" else d
+            for d in ref.get("dependencyRefs", [])
+        ]
+    doc["deploymentOrder"] = [
+        "kube-prometheus-stack" if n == "prometheus" else n for n in doc["deploymentOrder"]
+    ]
+    aicr = tmp_path / "aicr.json"
+    aicr.write_text(json.dumps(doc))
+    selector = "components.prometheus.chart"
+    assert query("-r", str(aicr), "--selector", selector) == query(
+        "-r", RECIPE, "--selector", selector
+    )
