@@ -13,8 +13,9 @@ values their charts receive, computed by the bundle pipeline
     constraints: {K8s.server.version: '>= 1.30', ...}
 
 :func:`select` walks a dotted selector into it: ``components.gpu-operator.values.driver.version``.
-``\\.`` is a literal dot inside a key (``constraints.K8s\\.server\\.version``), a number
-indexes a list (``deploymentOrder.0``), and an empty selector selects everything.
+A number indexes a list (``deploymentOrder.0``), an empty selector selects everything,
+and a key holding dots is found as written (``constraints.K8s.server.version``) or with
+``\\.`` for its dots (``constraints.K8s\\.server\\.version``).
 """
 
 from __future__ import annotations
@@ -80,26 +81,61 @@ def parse_selector(selector: str) -> tuple[str, ...]:
 
 
 def select(doc: Any, selector: str) -> Any:
-    """The value at ``selector`` in ``doc``; NOT_FOUND naming the deepest prefix that exists."""
+    r"""The value at ``selector`` in ``doc``; NOT_FOUND naming the deepest prefix that exists.
+
+    A key that holds dots is found with or without ``\.``: where the next key is not in a
+    map, the longest run of the following keys joined by dots that is, is taken
+    (``constraints.K8s.server.version``), so a shell that eats backslashes does no harm.
+    """
     keys = parse_selector(selector)
-    node = doc
-    for depth, key in enumerate(keys):
-        found = _step(node, key)
+    node, depth = doc, 0
+    while depth < len(keys):
+        found, used = _step(node, keys, depth)
         if found is _MISSING:
-            raise _not_found(selector, keys[:depth], key, node)
-        node = found
+            raise _not_found(selector, keys[:depth], keys[depth], node)
+        node, depth = found, depth + used
     return node
 
 
 _MISSING = object()
 
 
-def _step(node: Any, key: str) -> Any:
+def _step(node: Any, keys: tuple[str, ...], depth: int) -> tuple[Any, int]:
+    """The child at ``keys[depth]`` (or at several keys joined by dots) and how many keys it took."""
+    key = keys[depth]
     if isinstance(node, Mapping):
-        return node.get(key, _MISSING)
-    if isinstance(node, list) and key.isdigit() and int(key) < len(node):
-        return node[int(key)]
-    return _MISSING
+        if key in node:
+            return node[key], 1
+        for end in range(len(keys), depth + 1, -1):
+            joined = ".".join(keys[depth:end])
+            if joined in node:
+                return node[joined], end - depth
+    elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+        return node[int(key)], 1
+    return _MISSING, 0
+
+
+def complete_selector(doc: Any, typed: str) -> list[str]:
+    """Selectors that continue ``typed`` by one key (shell completion); keys that hold dots
+    are matched as typed, escaped or not."""
+    text = typed.lstrip(".").replace("\\.", ".")
+    return _completions(doc, (), text)  # document order
+
+
+def _completions(node: Any, prefix: tuple[str, ...], text: str) -> list[str]:
+    if isinstance(node, Mapping):
+        children = [(str(k), v) for k, v in node.items()]
+    elif isinstance(node, list):
+        children = [(str(i), v) for i, v in enumerate(node)]
+    else:
+        return []
+    out = []
+    for key, value in children:
+        if key.startswith(text):
+            out.append(join_selector((*prefix, key)))
+        elif text.startswith(key + "."):
+            out += _completions(value, (*prefix, key), text[len(key) + 1 :])
+    return out
 
 
 def _not_found(selector: str, found: tuple[str, ...], key: str, node: Any) -> NotFoundError:

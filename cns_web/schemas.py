@@ -476,8 +476,8 @@ class QueryArgsSchema(CriteriaSchema):
         required=True,
         metadata={
             "description": "Dotted path into the resolved recipe, e.g. "
-            "`components.gpu-operator.values.driver.version` (`\\.` for a dot inside a key, "
-            "a number indexes a list, empty for everything)."
+            "`components.gpu-operator.values.driver.version` (a number indexes a list, empty "
+            "selects everything; a key holding dots is found as written, or with `\\.`)."
         },
     )
     format = fields.String(

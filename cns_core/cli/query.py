@@ -15,27 +15,15 @@ from .options import complete_path, data_option, debug_option, kubeconfig_option
 
 
 def _complete_selector(ctx: click.Context, _param: click.Parameter, incomplete: str) -> Any:
-    """The keys under what was typed, from the recipe the options so far describe."""
-    from ..query import join_selector, parse_selector, select
+    """The selectors that continue what was typed, from the recipe the options so far
+    describe (nothing when they describe none)."""
+    from ..query import complete_selector
 
     try:
         doc = _hydrated(ctx.params, strict=False)
-        parent, _, partial = incomplete.lstrip(".").rpartition(".")
-        node = select(doc, parent)
     except (CNSError, click.ClickException):
         return []
-    if isinstance(node, list):
-        children = [str(i) for i in range(len(node))]
-    elif isinstance(node, dict):
-        children = [str(key) for key in node]
-    else:
-        return []
-    prefix = parse_selector(parent)
-    return [
-        CompletionItem(join_selector((*prefix, key)))
-        for key in children
-        if key.startswith(partial.replace("\\.", "."))
-    ]
+    return [CompletionItem(s) for s in complete_selector(doc, incomplete)]
 
 
 @click.command()
@@ -45,8 +33,8 @@ def _complete_selector(ctx: click.Context, _param: click.Parameter, incomplete: 
     metavar="PATH",
     shell_complete=_complete_selector,
     help="Dotted path into the resolved recipe, e.g. "
-    "components.gpu-operator.values.driver.version ('\\.' for a dot inside a key, a "
-    "number indexes a list, '' for everything).",
+    "components.gpu-operator.values.driver.version (a number indexes a list, '' is "
+    "everything; a key holding dots is found as written, or with '\\.').",
 )
 @criteria_options(snapshot_help="Snapshot to detect the criteria from (as cns recipe --snapshot).")
 @click.option(

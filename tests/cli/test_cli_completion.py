@@ -93,6 +93,14 @@ def test_query_selectors_complete_key_by_key():
     assert "constraints.K8s\\.server\\.version" in values(
         "cns query --service eks --selector constraints."
     )
+    assert values("cns query --service eks --selector constraints.K8s\\.ser") == [
+        "constraints.K8s\\.server\\.version"  # an escaped dot is part of the key
+    ]
+    assert values("cns query --service eks --selector constraints.K8s.ser") == [
+        "constraints.K8s\\.server\\.version"  # the same, the shell having eaten the backslash
+    ]
+    order = values("cns query --service eks --selector deploymentOrder.")
+    assert order == [f"deploymentOrder.{i}" for i in range(len(order))]
     assert values("cns query --service bogus --selector comp") == []  # no error, no guess
 
 

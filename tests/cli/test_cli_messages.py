@@ -40,9 +40,7 @@ def run(*args: str, input: str | None = None):
 def test_yaml_errors_are_file_line_column_problem(text, message):
     with pytest.raises(InvalidRequestError) as info:
         load_yaml(text, source="c.yaml")
-    assert info.value.message == f"invalid YAML in {message}" or info.value.message.startswith(
-        f"invalid YAML in {message}"
-    )
+    assert info.value.message.startswith(f"invalid YAML in {message}")
 
 
 def test_json_errors_are_file_line_column_problem():

@@ -57,6 +57,7 @@ def test_a_value_from_the_base_values_file_is_resolved_too():
         ("criteria.service", "eks\n"),
         ("components.gpu-operator.values.cdi.enabled", "true\n"),
         ("constraints.K8s\\.server\\.version", ">= 1.32.4\n"),
+        ("constraints.K8s.server.version", ">= 1.32.4\n"),  # a key with dots, unescaped
         (".criteria.intent", "training\n"),
     ],
 )
