@@ -117,12 +117,12 @@ class Criteria(NamedTuple):
     def parse(cls, values: Mapping[str, Any]) -> Criteria:
         """Build criteria from raw values (query string, file spec, flags)."""
         known = {*ENUM_FIELDS, "nodes", "gpu"}
-        unknown = sorted(set(values) - known)
+        unknown = sorted(set(values) - known, key=str)
         if unknown:
             from .suggest import did_you_mean
 
             raise InvalidRequestError(
-                f"unknown criteria field(s) {', '.join(unknown)}: valid fields are "
+                f"unknown criteria field(s) {', '.join(map(str, unknown))}: valid fields are "
                 "accelerator (alias gpu), intent, nodes, os, platform, service"
                 f"{did_you_mean(str(unknown[0]), known) if len(unknown) == 1 else ''}"
             )
@@ -183,10 +183,10 @@ def criteria_from_resource(doc: Any, *, source: str = "criteria") -> Criteria:
             f"{source}: expected a RecipeCriteria resource (a mapping with kind, apiVersion, "
             f"spec), got {type(doc).__name__}"
         )
-    unknown = sorted(set(doc) - {"kind", "apiVersion", "metadata", "spec"})
+    unknown = sorted(set(doc) - {"kind", "apiVersion", "metadata", "spec"}, key=str)
     if unknown:
         raise InvalidRequestError(
-            f"{source}: unknown top-level field(s) {', '.join(unknown)}: a RecipeCriteria "
+            f"{source}: unknown top-level field(s) {', '.join(map(str, unknown))}: a RecipeCriteria "
             "resource has kind, apiVersion, metadata and spec"
         )
     kind, api_version = doc.get("kind"), doc.get("apiVersion")

@@ -2,23 +2,29 @@
 
 YAML is read with ruamel's safe loader (libyaml-backed with ruamel.yaml.clib): no tags
 that build objects, no aliases (a billion-laughs document cannot expand), bounded
-nesting depth. YAML is written with PyYAML's libyaml emitter. Output is deterministic:
-same object, same bytes.
+nesting depth. Untrusted documents (JSON and YAML alike) must be plain data: mappings
+with string keys, lists, strings, numbers, booleans and null (YAML timestamps stay
+strings, as Helm reads them), no lone surrogates, integers of at most 4300 digits, and,
+when the caller caps it, at most ``max_nodes`` keys and values. YAML is written with
+PyYAML's libyaml emitter. Output is deterministic: same object, same bytes.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
     MappingEndEvent,
     MappingStartEvent,
+    ScalarEvent,
     SequenceEndEvent,
     SequenceStartEvent,
 )
@@ -27,6 +33,11 @@ from .choice_enum import Choice
 from .errors import InvalidRequestError
 
 MAX_DEPTH = 64
+#: libyaml refuses some valid YAML 1.2 (':' inside flow scalars); such a document is parsed
+#: again by ruamel's pure-Python parser (about 10x slower) only up to this size.
+MAX_PURE_YAML_BYTES = 64 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
 
 
 class Format(Choice):
@@ -37,18 +48,26 @@ class Format(Choice):
     TABLE = "table"
 
 
-def _check_events(text: str | bytes, source: str, *, pure: bool) -> None:
-    """Refuse aliases (no document can expand exponentially) and nesting past MAX_DEPTH.
+def _check_events(
+    text: str | bytes, source: str, *, pure: bool, max_nodes: int | None = None
+) -> None:
+    """Refuse aliases (no document can expand exponentially), nesting past MAX_DEPTH and
+    more than ``max_nodes`` keys and values.
 
     A scan of the parser's events (libyaml speed with ruamel.yaml.clib), before any
     object is built.
     """
     depth = 0
+    nodes = 0
     for event in YAML(typ="safe", pure=pure).parse(text):
         if isinstance(event, AliasEvent):
             raise InvalidRequestError(
                 f"invalid YAML in {source}{_where(event)}: YAML aliases are not allowed"
             )
+        if isinstance(event, ScalarEvent | MappingStartEvent | SequenceStartEvent):
+            nodes += 1
+            if max_nodes is not None and nodes > max_nodes:
+                raise too_many_nodes(source, max_nodes)
         if isinstance(event, MappingStartEvent | SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -57,6 +76,14 @@ def _check_events(text: str | bytes, source: str, *, pure: bool) -> None:
                 )
         elif isinstance(event, MappingEndEvent | SequenceEndEvent):
             depth -= 1
+
+
+def too_many_nodes(source: str, max_nodes: int) -> InvalidRequestError:
+    """The error of a document with more than ``max_nodes`` keys and values."""
+    return InvalidRequestError(
+        f"{source} has more than {max_nodes} keys and values: at most {max_nodes} are allowed",
+        details={"limit": max_nodes},
+    )
 
 
 def _where(event: Any) -> str:
@@ -125,37 +152,64 @@ _Dumper.add_implicit_resolver(
 _Dumper.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^0o[0-7_]+$"), ["0"])
 
 
-def load_yaml(text: str | bytes, *, source: str = "<input>", trusted: bool = False) -> Any:
+class _PlainConstructor(SafeConstructor):
+    """ruamel's safe constructor, but timestamps stay strings (as JSON and Helm see them)."""
+
+
+_PlainConstructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+
+
+def load_yaml(
+    text: str | bytes,
+    *,
+    source: str = "<input>",
+    trusted: bool = False,
+    max_nodes: int | None = None,
+) -> Any:
     """Parse one YAML document safely; a second document in the stream is an error.
 
-    Only the safe types are built (no tags that construct objects). Aliases and nesting
-    deeper than MAX_DEPTH are refused first, unless ``trusted`` (data shipped inside
-    the package).
+    Only the safe types are built (no tags that construct objects). Unless ``trusted``
+    (data shipped inside the package), aliases, nesting deeper than MAX_DEPTH and more
+    than ``max_nodes`` keys and values are refused before anything is built, and the
+    result must be plain data (see the module docstring).
     """
     try:
-        docs = _load_all(text, source, trusted=trusted, pure=False)
-    except YAMLError:  # libyaml refuses some valid YAML 1.2 (':' inside flow scalars)
+        docs = _load_all(text, source, trusted=trusted, pure=False, max_nodes=max_nodes)
+    except YAMLError as exc:  # libyaml refuses some valid YAML 1.2 (':' inside flow scalars)
+        if len(text) > MAX_PURE_YAML_BYTES:
+            raise _yaml_error(exc, text, source) from None
         try:
-            docs = _load_all(text, source, trusted=trusted, pure=True)
+            docs = _load_all(text, source, trusted=trusted, pure=True, max_nodes=max_nodes)
         except YAMLError as exc:
             raise _yaml_error(exc, text, source) from None
         except RecursionError:
             raise InvalidRequestError(f"invalid YAML in {source}: nested too deeply") from None
+    except ValueError as exc:  # a constructor refused a scalar (an integer of > 4300 digits)
+        raise InvalidRequestError(f"invalid YAML in {source}: {_value_error(exc)}") from None
     if len(docs) > 1:
         raise InvalidRequestError(
             f"invalid YAML in {source}: expected one document, got {len(docs)}"
         )
-    return docs[0] if docs else None
-
-
-def _load_all(text: str | bytes, source: str, *, trusted: bool, pure: bool) -> list[Any]:
+    doc = docs[0] if docs else None
     if not trusted:
-        _check_events(text, source, pure=pure)
-    return list(YAML(typ="safe", pure=pure).load_all(text))
+        check_plain(doc, f"YAML in {source}", max_nodes=None)
+    return doc
 
 
-def load_json(text: str | bytes, *, source: str = "<input>") -> Any:
-    """Parse JSON, rejecting nesting deeper than MAX_DEPTH."""
+def _load_all(
+    text: str | bytes, source: str, *, trusted: bool, pure: bool, max_nodes: int | None
+) -> list[Any]:
+    if not trusted:
+        _check_events(text, source, pure=pure, max_nodes=max_nodes)
+    loader = YAML(typ="safe", pure=pure)
+    if not trusted:
+        loader.Constructor = _PlainConstructor
+    return list(loader.load_all(text))
+
+
+def load_json(text: str | bytes, *, source: str = "<input>", max_nodes: int | None = None) -> Any:
+    """Parse JSON: at most MAX_DEPTH levels of nesting and ``max_nodes`` keys and values,
+    no lone surrogates."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -163,18 +217,81 @@ def load_json(text: str | bytes, *, source: str = "<input>") -> Any:
             f"invalid JSON in {source}:{exc.lineno}:{exc.colno}: {exc.msg}"
         ) from None
     except (ValueError, RecursionError) as exc:
-        raise InvalidRequestError(f"invalid JSON in {source}: {_one_line(exc)}") from None
-    if _depth(value) > MAX_DEPTH:
-        raise InvalidRequestError(f"invalid JSON in {source}: nesting deeper than {MAX_DEPTH}")
+        raise InvalidRequestError(f"invalid JSON in {source}: {_value_error(exc)}") from None
+    check_plain(value, f"JSON in {source}", max_nodes=max_nodes)
     return value
 
 
-def load(text: str | bytes, fmt: Format, *, source: str = "<input>") -> Any:
-    """Decode text in the given format (table cannot be decoded)."""
+def check_plain(value: Any, what: str, *, max_nodes: int | None = None) -> None:
+    """Refuse what a JSON document cannot hold or cns cannot process safely: nesting past
+    MAX_DEPTH, more than ``max_nodes`` keys and values, keys that are not strings, values
+    that are not JSON types (YAML sets, binary, complex keys) and lone surrogates.
+
+    ``what`` names the document in errors ("JSON in request body"). Iterative: any depth.
+    """
+    nodes = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        nodes += 1
+        if isinstance(node, str):
+            _check_text(node, what)
+        elif isinstance(node, dict):
+            if level > MAX_DEPTH:
+                raise InvalidRequestError(f"invalid {what}: nesting deeper than {MAX_DEPTH}")
+            nodes += len(node)
+            for key, child in node.items():
+                if not isinstance(key, str):
+                    raise InvalidRequestError(
+                        f"invalid {what}: mapping key {_shown(key)} is not a string: "
+                        "keys must be strings (quote it)"
+                    )
+                _check_text(key, what)
+                stack.append((child, level + 1))
+        elif isinstance(node, list):
+            if level > MAX_DEPTH:
+                raise InvalidRequestError(f"invalid {what}: nesting deeper than {MAX_DEPTH}")
+            stack.extend((child, level + 1) for child in node)
+        elif not isinstance(node, _PLAIN_SCALARS):
+            raise InvalidRequestError(
+                f"invalid {what}: unsupported value of type {type(node).__name__}: use "
+                "mappings, lists, strings, numbers, booleans and null"
+            )
+        if max_nodes is not None and nodes > max_nodes:
+            raise too_many_nodes(what.partition(" in ")[2] or what, max_nodes)
+
+
+def _check_text(text: str, what: str) -> None:
+    match = _SURROGATE.search(text)
+    if match:
+        raise InvalidRequestError(
+            f"invalid {what}: a string holds the lone surrogate {match.group(0)!a} "
+            "(escape a character outside the Basic Multilingual Plane as a surrogate pair, "
+            "or send it as UTF-8)"
+        )
+
+
+def _shown(key: Any) -> str:
+    text = ascii(key) if isinstance(key, str | bytes) else repr(key)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _value_error(exc: BaseException) -> str:
+    text = _one_line(exc)
+    if "integer string conversion" in text:
+        return f"an integer has more than {sys.get_int_max_str_digits()} digits"
+    return text
+
+
+def load(
+    text: str | bytes, fmt: Format, *, source: str = "<input>", max_nodes: int | None = None
+) -> Any:
+    """Decode text in the given format (table cannot be decoded); ``max_nodes`` caps the
+    number of keys and values."""
     if fmt is Format.JSON:
-        return load_json(text, source=source)
+        return load_json(text, source=source, max_nodes=max_nodes)
     if fmt is Format.YAML:
-        return load_yaml(text, source=source)
+        return load_yaml(text, source=source, max_nodes=max_nodes)
     raise InvalidRequestError(f"{source}: the table format cannot be read back; use json or yaml")
 
 
@@ -209,19 +326,6 @@ def dump(obj: Any, fmt: Format) -> str:
     if fmt is Format.YAML:
         return dump_yaml(obj)
     raise ValueError(f"{fmt.value} is not a document encoding; render tables in the front end")
-
-
-def _depth(value: Any) -> int:
-    depth, stack = 0, [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict):
-            depth = max(depth, level)
-            stack.extend((v, level + 1) for v in node.values())
-        elif isinstance(node, list):
-            depth = max(depth, level)
-            stack.extend((v, level + 1) for v in node)
-    return depth
 
 
 def _one_line(exc: BaseException) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
-from flask import Flask
+from flask import Flask, Request, request
+from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
 
 from . import middleware
 from .blueprints import apidocs, bundle, discover, health, recipe, ui, validate
@@ -23,6 +25,17 @@ from .state import ServiceState
 QUERY_MEMO_SIZE = 1024
 
 
+class CNSFlask(Flask):
+    """Flask that never redirects: a URL werkzeug would redirect (an empty path, a
+    missing trailing slash) is a 404 in the JSON error body, not an HTML 308 whose
+    ``Location`` is built from the client's Host header."""
+
+    def raise_routing_exception(self, request: Request) -> NoReturn:
+        if isinstance(request.routing_exception, RequestRedirect):
+            raise NotFound()
+        super().raise_routing_exception(request)
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides environment settings (same ``CNS_*`` names).
 
@@ -30,12 +43,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     settings = Settings.from_env(config)
     log_handler = configure_logging(settings)
-    app = Flask(__name__)
+    app = CNSFlask(__name__, static_folder=None)  # no /static route: every route is ours
     app.config.update(
         CNS_SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
+        PROVIDE_AUTOMATIC_OPTIONS=False,  # OPTIONS is a 405 in our error body, not Flask's HTML
     )
+    # A path is matched as sent, or it is a 404 (werkzeug would redirect /v1//recipe).
+    app.url_map.merge_slashes = False
     state = ServiceState(
         settings=settings,
         metrics=init_metrics(app),
@@ -55,6 +71,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.spec.path(rule=metrics_rule, operations=METRICS_OPERATION)
     if settings.rate_limit_enabled:
         init_rate_limit(app, settings, state.metrics)
+    app.before_request(refuse_empty_segments)
     register_error_handlers(app)
     state.load()
     return app
+
+
+def refuse_empty_segments() -> None:
+    """``//health``: werkzeug strips leading slashes before matching; we match as sent."""
+    if "//" in request.environ.get("PATH_INFO", ""):
+        raise NotFound()

@@ -45,6 +45,7 @@ class Settings:
     trusted_proxies: int = 0
     max_body_bytes: int = 1024 * 1024
     request_timeout: float = 30.0
+    max_bundle_builds: int = 2
     recipe_cache_size: int = 256
     cache_max_age: int = 600
     allowlists: AllowLists = field(default_factory=AllowLists)
@@ -67,6 +68,9 @@ class Settings:
             trusted_proxies=reader.integer("CNS_TRUSTED_PROXIES", defaults.trusted_proxies, 0),
             max_body_bytes=reader.integer("CNS_MAX_BODY_BYTES", defaults.max_body_bytes, 1),
             request_timeout=reader.seconds("CNS_REQUEST_TIMEOUT", defaults.request_timeout),
+            max_bundle_builds=reader.integer(
+                "CNS_MAX_BUNDLE_BUILDS", defaults.max_bundle_builds, 1
+            ),
             recipe_cache_size=reader.integer(
                 "CNS_RECIPE_CACHE_SIZE", defaults.recipe_cache_size, 0
             ),

@@ -67,9 +67,9 @@ def error_response(
         "timestamp": utc_timestamp(),
         "retryable": code.retryable,
     }
-    response = Response(
-        dump_json(body), status=status or HTTP_STATUS[code], mimetype="application/json"
-    )
+    # backslashreplace: a lone surrogate that reached a message becomes its JSON escape
+    payload = dump_json(body).encode("utf-8", "backslashreplace")
+    response = Response(payload, status=status or HTTP_STATUS[code], mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     response.headers.update(headers or {})
     return response
@@ -112,8 +112,16 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Exception, handle_unexpected)
 
 
+def _request_path() -> str:
+    """The path as sent: werkzeug's ``request.path`` drops extra leading slashes."""
+    path = request.path
+    sent = request.environ.get("PATH_INFO", "")
+    extra = len(sent) - len(sent.lstrip("/")) - 1
+    return "/" * extra + path if extra > 0 else path
+
+
 def _describe(exc: HTTPException, status: int) -> tuple[str, dict[str, Any], dict[str, str]]:
-    path = request.path[:MAX_ECHO]
+    path = _request_path()[:MAX_ECHO]
     if status == 404:
         return (
             f"no such route: {request.method} {path} (GET / lists the routes)",

@@ -27,6 +27,7 @@ __all__ = [
     "errorlog",
     "graceful_timeout",
     "keepalive",
+    "logger_class",
     "loglevel",
     "on_exit",
     "post_worker_init",
@@ -96,6 +97,9 @@ accesslog = None
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = "info"
+# gunicorn's own lines in cns's shape: JSON with CNS_LOG_FORMAT=json, control characters
+# escaped in text (cns_web/gunicorn_logging.py).
+logger_class = "cns_web.gunicorn_logging.GunicornLogger"
 
 # gunicorn >= 25 opens a control socket at one path per user ($XDG_RUNTIME_DIR or
 # ~/.gunicorn/gunicorn.ctl): several instances on one host (a fleet, tests) would take it

@@ -1,4 +1,5 @@
-"""Request bodies: JSON or YAML chosen by Content-Type, parsed safely (cns_core.serialize)."""
+"""Request bodies: JSON or YAML chosen by Content-Type, read once, parsed safely
+(cns_core.serialize) within the body limits."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from .errors import UnsupportedMediaTypeError
 JSON_TYPES = ("application/json",)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 BODY_TYPES = (*JSON_TYPES, *YAML_TYPES)
+#: The most keys and values a body may hold (a real recipe has about 200): with the size
+#: cap (CNS_MAX_BODY_BYTES) and MAX_DEPTH it bounds what parsing and building one costs.
+MAX_BODY_NODES = 20_000
 
 
 def body_format() -> Format:
@@ -32,7 +36,8 @@ def body_format() -> Format:
 
 
 def read_body_bytes() -> bytes:
-    """The raw body, refusing with 413 anything over ``MAX_CONTENT_LENGTH``.
+    """The raw body, refusing with 413 anything over ``MAX_CONTENT_LENGTH``. The stream
+    is consumed: call this once per request and keep the bytes.
 
     A declared Content-Length was checked before the view ran. A chunked body has
     none, and werkzeug's capped stream would silently truncate it at the cap, so
@@ -53,17 +58,20 @@ def read_body_bytes() -> bytes:
 
 
 def read_body_document(what: str) -> Any:
-    """The request body as a document; ``what`` names the expected resource in errors.
+    """The request body as a document; ``what`` names the expected resource in errors."""
+    return parse_body(read_body_bytes(), body_format(), what)
 
-    The size cap (``CNS_MAX_BODY_BYTES``) is enforced before this reads anything;
-    YAML is loaded without object-building tags or aliases, and depth is capped.
+
+def parse_body(raw: bytes, fmt: Format, what: str) -> Any:
+    """Decode body bytes read by :func:`read_body_bytes`.
+
+    YAML is loaded without object-building tags or aliases; nesting (MAX_DEPTH) and the
+    number of keys and values (MAX_BODY_NODES) are capped.
     """
-    fmt = body_format()
-    raw = read_body_bytes()
     if not raw.strip():
         raise InvalidRequestError(f"request body is empty: send {what} as JSON or YAML")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidRequestError("request body is not UTF-8 text") from None
-    return load(text, fmt, source="request body")
+    return load(text, fmt, source="request body", max_nodes=MAX_BODY_NODES)

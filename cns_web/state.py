@@ -21,6 +21,8 @@ from .metrics import Metrics
 from .query import RecipeQuery
 
 log = logging.getLogger("cns_web.state")
+#: What /ready and 503 bodies say when the data failed to load (the log says why).
+LOAD_FAILED = "recipe data failed to load (the service log has the reason)"
 
 
 @dataclass
@@ -36,12 +38,16 @@ class ServiceState:
     _shutting_down: threading.Event = field(default_factory=threading.Event)
 
     def load(self) -> None:
-        """Load the recipe data once; a failure is kept (readiness reports it) rather than raised."""
+        """Load the recipe data once; a failure is kept (readiness reports it) rather than raised.
+
+        Clients see only that it failed: the reason names the server's paths (and may
+        quote its files), so it goes to the log alone.
+        """
         try:
             self.store = load_store(self.settings.data_dir)
         except CNSError as exc:
-            self.load_error = f"recipe data failed to load: {exc}"
-            log.error("%s", self.load_error)
+            self.load_error = LOAD_FAILED
+            log.error("recipe data failed to load: %s", exc)
 
     @property
     def not_ready_reason(self) -> str | None:

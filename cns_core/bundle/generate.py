@@ -18,7 +18,7 @@ from .argocd import argocd_files
 from .flux import FLUX_KUSTOMIZATION_FILE, GIT_SOURCE_FILE, flux_files
 from .helm import helm_files
 from .options import REPO_PLACEHOLDER, BundleOptions, Deployer
-from .plan import plan_bundle
+from .plan import Checkpoint, no_checkpoint, plan_bundle
 
 RECIPE_FILE = "recipe.yaml"
 WARNINGS_FILE = "warnings.txt"
@@ -63,14 +63,21 @@ def generate_bundle(
     options: BundleOptions,
     *,
     version: str = __version__,
+    checkpoint: Checkpoint | None = None,
 ) -> Bundle:
     """Build every file of the bundle in memory (``version``: the cns version it names).
 
     Components named by a registry alias (``kube-prometheus-stack``) are renamed to the
     registry's names first; ``recipe.yaml`` in the bundle carries those names.
+
+    ``checkpoint``, when given, is called with what comes next before each component is
+    planned and before each later stage; whatever it raises stops the build (the
+    service passes its request deadline, so an over-budget build stops early).
     """
+    check = checkpoint or no_checkpoint
     recipe = canonical_recipe(recipe, store.registry, store.files)
-    components, warnings = plan_bundle(recipe, store, options)
+    components, warnings = plan_bundle(recipe, store, options, check)
+    check(f"writing the {options.deployer.value} files")
     if options.deployer is Deployer.HELM:
         files = helm_files(recipe, store, components, version, warnings)
         steps = (
@@ -94,6 +101,7 @@ def generate_bundle(
             f"kubectl apply -f {{dir}}/{GIT_SOURCE_FILE} -f {{dir}}/{FLUX_KUSTOMIZATION_FILE}   "
             "(or flux bootstrap / flux create: see {dir}/README.md)",
         )
+    check("writing recipe.yaml and checksums.txt")
     if warnings:
         files[WARNINGS_FILE] = "".join(f"{w}\n" for w in warnings).encode()
     files[RECIPE_FILE] = dump_yaml(recipe.to_dict()).encode()

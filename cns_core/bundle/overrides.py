@@ -25,6 +25,8 @@ _FLOAT_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NAMED_FLOAT_RE = re.compile(r"[+-]?(inf|infinity|nan)", re.I)
 _PATH_SPLIT_RE = re.compile(r"(?<!\\)\.")
 _INT64 = (-(2**63), 2**63 - 1)
+#: The most segments a --set path may have (chart values rarely nest ten levels deep).
+MAX_PATH_SEGMENTS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +67,26 @@ def parse_sets(items: tuple[str, ...] | list[str]) -> tuple[SetOverride, ...]:
 
 
 def split_path(path: str, text: str) -> tuple[str, ...]:
-    """Split a dotted path (``\\.`` escapes a dot); an empty segment is an error."""
+    """Split a dotted path (``\\.`` escapes a dot); an empty segment, or more than
+    MAX_PATH_SEGMENTS of them, is an error."""
     parts = tuple(p.replace("\\.", ".") for p in _PATH_SPLIT_RE.split(path))
+    if len(parts) > MAX_PATH_SEGMENTS:
+        raise InvalidRequestError(
+            f"invalid set override {_clipped(text)}: the path has {len(parts)} segments: "
+            f"at most {MAX_PATH_SEGMENTS} are allowed",
+            details={"limit": MAX_PATH_SEGMENTS},
+        )
     if any(not p for p in parts):
         raise InvalidRequestError(
             f"invalid set override {text!r}: path {path!r} has an empty segment "
             "(no leading, trailing or doubled dots)"
         )
     return parts
+
+
+def _clipped(text: str, limit: int = 120) -> str:
+    """``text`` quoted for a message, shortened past ``limit`` characters."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 def coerce(value: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -14,6 +15,10 @@ from ..recipes.store import RecipeStore
 from .options import BundleOptions
 from .overrides import SetOverride
 from .values import component_values
+
+#: Called with what the build is about to do (``"planning component gpu-operator"``);
+#: it raises (e.g. TIMEOUT) to stop the build. The service passes its request deadline.
+Checkpoint = Callable[[str], None]
 
 _NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _SOURCE_RE = re.compile(r"(https?|oci)://\S+")
@@ -57,8 +62,20 @@ class BundlePlan(NamedTuple):
     warnings: list[str]
 
 
-def plan_bundle(recipe: RecipeResult, store: RecipeStore, options: BundleOptions) -> BundlePlan:
-    """Select, order and configure the components; every bad name or option is an error."""
+def no_checkpoint(_stage: str) -> None:
+    """The checkpoint of a build without a deadline."""
+
+
+def plan_bundle(
+    recipe: RecipeResult,
+    store: RecipeStore,
+    options: BundleOptions,
+    checkpoint: Checkpoint = no_checkpoint,
+) -> BundlePlan:
+    """Select, order and configure the components; every bad name or option is an error.
+
+    ``checkpoint`` is called before each component is configured.
+    """
     registry = store.registry
     for ref in recipe.component_refs:
         _check_ref(ref, registry.get(ref.name))
@@ -67,6 +84,7 @@ def plan_bundle(recipe: RecipeResult, store: RecipeStore, options: BundleOptions
     planned = []
     warnings: list[str] = []
     for wave, ref in enumerate(_ordered(recipe, selected)):
+        checkpoint(f"planning component {ref.name}")
         entry = registry.get(ref.name)
         if entry is not None and entry.prerequisite:
             warnings.append(f"{ref.name}: {entry.prerequisite}")

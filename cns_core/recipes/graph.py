@@ -44,20 +44,27 @@ def deployment_order(refs: Iterable[ComponentRef], *, where: str = "recipe") -> 
 
 
 def _check_cycles(deps: dict[str, tuple[str, ...]], where: str) -> None:
+    """Depth-first search for a cycle, names and dependencies in sorted order; iterative,
+    so a chain of any length cannot exhaust the interpreter's stack."""
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-
-    def visit(name: str, path: list[str]) -> None:
-        state[name] = 1
-        for dep in sorted(deps[name]):
+    for root in sorted(deps):
+        if root in state:
+            continue
+        state[root] = 1
+        path = [root]
+        pending = [iter(sorted(deps[root]))]
+        while pending:
+            dep = next(pending[-1], None)
+            if dep is None:
+                state[path.pop()] = 2
+                pending.pop()
+                continue
             if state.get(dep) == 1:
                 cycle = [*path[path.index(dep) :], dep]
                 raise InvalidRequestError(
                     f"{where}: circular dependency between components: {' -> '.join(cycle)}"
                 )
             if dep not in state:
-                visit(dep, [*path, dep])
-        state[name] = 2
-
-    for name in sorted(deps):
-        if name not in state:
-            visit(name, [name])
+                state[dep] = 1
+                path.append(dep)
+                pending.append(iter(sorted(deps[dep])))

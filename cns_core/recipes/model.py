@@ -12,6 +12,9 @@ from ..errors import InvalidRequestError
 from ..nested_maps import deep_copy, deep_merge, sorted_keys
 
 RESULT_KIND = "recipeResult"
+#: The most components one recipe may hold (upstream's largest recipes have about a dozen):
+#: what a request may make a bundle build cost is bounded by it.
+MAX_COMPONENT_REFS = 64
 METADATA_KIND = "recipeMetadata"
 COMPONENT_TYPES = ("Helm", "Kustomize")
 
@@ -93,7 +96,7 @@ class ComponentRef(NamedTuple):
         if not isinstance(data, Mapping):
             raise InvalidRequestError(f"{where}: a componentRef must be a mapping")
         known = {key: attr for attr, key in REF_FIELDS}
-        unknown = sorted(set(data) - set(known))
+        unknown = sorted(set(data) - set(known), key=str)
         if unknown:
             raise InvalidRequestError(
                 f"{where}: unknown componentRef field(s) {', '.join(map(str, unknown))}: "
@@ -206,6 +209,12 @@ class RecipeResult(NamedTuple):
         if not isinstance(refs_raw, list) or not refs_raw:
             raise InvalidRequestError(
                 f"{source}: recipe must contain at least one component reference (componentRefs)"
+            )
+        if len(refs_raw) > MAX_COMPONENT_REFS:
+            raise InvalidRequestError(
+                f"{source}: recipe has {len(refs_raw)} componentRefs: at most "
+                f"{MAX_COMPONENT_REFS} are allowed",
+                details={"limit": MAX_COMPONENT_REFS, "componentRefs": len(refs_raw)},
             )
         refs = tuple(
             ComponentRef.from_dict(item, where=f"{source}: componentRefs[{i}]")

@@ -6,14 +6,20 @@ Bundles are built in memory (nothing touches the disk, so nothing half-written c
 be served) and kept in a bounded LRU keyed by the body bytes and the parsed options:
 a repeated request is answered from memory. A cached entry was built under the same
 settings, so it already passed the allowlists.
+
+What one request can cost is bounded: the body's size, nesting and number of keys
+(request_body), the number of components (cns_core), the request's time budget
+(checked before each component is planned, so an over-budget build stops early), and at
+most ``CNS_MAX_BUNDLE_BUILDS`` builds at once per worker (503 with Retry-After past it).
 """
 
 from __future__ import annotations
 
+import threading
 from time import perf_counter
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 from flask.blueprints import BlueprintSetupState
 from marshmallow import RAISE, Schema, fields, post_load
 
@@ -25,13 +31,14 @@ from cns_core.scheduling import SELECTOR_PATTERN, TOLERATION_PATTERN
 from ..cache import CachedBundle, LRUCache, bundle_key
 from ..extensions import ApiBlueprint
 from ..middleware import check_deadline
-from ..request_body import BODY_TYPES, body_format, read_body_document
+from ..request_body import BODY_TYPES, body_format, parse_body, read_body_bytes
 from ..schemas import ErrorSchema, RecipeResultSchema
 from ..state import service_state
 
 bp = ApiBlueprint("bundle", __name__, description="Deployment bundle generation.")
 
 CACHE_KEY = "cns.bundle_cache"
+SLOTS_KEY = "cns.bundle_slots"
 ZIP_NAME = "bundles.zip"
 #: Bundles kept per worker: at most this many, and at most this many bytes of zips.
 CACHE_ENTRIES = 128
@@ -143,6 +150,27 @@ _REQUEST_BODY = {
 }
 
 
+class BuildSlots:
+    """At most ``limit`` bundle builds at once in this worker; past it, 503 at once
+    (a waiting build would still hold one of the worker's threads)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._semaphore = threading.BoundedSemaphore(limit)
+
+    def __enter__(self) -> BuildSlots:
+        if not self._semaphore.acquire(blocking=False):
+            raise UnavailableError(
+                f"this worker is already building {self.limit} bundle(s) "
+                "(CNS_MAX_BUNDLE_BUILDS): retry after Retry-After seconds",
+                details={"limit": self.limit},
+            )
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._semaphore.release()
+
+
 @bp.record_once
 def _init_cache(setup: BlueprintSetupState) -> None:
     setup.app.extensions.setdefault(
@@ -151,6 +179,8 @@ def _init_cache(setup: BlueprintSetupState) -> None:
             CACHE_ENTRIES, max_weight=CACHE_BYTES, weight=lambda entry: entry.weight
         ),
     )
+    state = setup.app.extensions["cns"]
+    setup.app.extensions.setdefault(SLOTS_KEY, BuildSlots(state.settings.max_bundle_builds))
 
 
 @bp.route("/v1/bundle", methods=["POST"])
@@ -164,7 +194,12 @@ def _init_cache(setup: BlueprintSetupState) -> None:
     description="The bundle as a byte-deterministic zip.",
 )
 @bp.alt_response(400, schema=ErrorSchema, description="Invalid recipe or options.")
+@bp.alt_response(413, schema=ErrorSchema, description="Body over CNS_MAX_BODY_BYTES.")
 @bp.alt_response(415, schema=ErrorSchema, description="Unsupported Content-Type.")
+@bp.alt_response(
+    503, schema=ErrorSchema, description="Not ready, or CNS_MAX_BUNDLE_BUILDS builds running."
+)
+@bp.alt_response(504, schema=ErrorSchema, description="Past CNS_REQUEST_TIMEOUT.")
 def bundle(options: BundleOptions) -> Response:
     """Generate a deployment bundle from a recipe."""
     state = service_state()
@@ -172,17 +207,23 @@ def bundle(options: BundleOptions) -> Response:
     if store is None:
         raise UnavailableError(f"service not ready: {state.not_ready_reason}")
     fmt = body_format()
-    key = bundle_key(fmt.value.encode() + b"\0" + request.get_data(cache=True), options)
+    raw = read_body_bytes()  # the stream is read once (chunked bodies have no other copy)
+    key = bundle_key(fmt.value.encode() + b"\0" + raw, options)
     built: list[float] = []
 
     def build() -> CachedBundle:
-        start = perf_counter()
-        recipe = RecipeResult.from_dict(read_body_document("a RecipeResult"), source="request body")
-        state.settings.allowlists.check(recipe.criteria)
-        result = CachedBundle.of(generate_bundle(recipe, store, options))
-        check_deadline("building the bundle")
-        built.append(perf_counter() - start)
-        return result
+        with _slots():
+            start = perf_counter()
+            doc = parse_body(raw, fmt, "a RecipeResult")
+            check_deadline("parsing the request body")
+            recipe = RecipeResult.from_dict(doc, source="request body")
+            state.settings.allowlists.check(recipe.criteria)
+            generated = generate_bundle(recipe, store, options, checkpoint=check_deadline)
+            check_deadline("zipping the bundle")
+            result = CachedBundle.of(generated)
+            check_deadline("building the bundle")
+            built.append(perf_counter() - start)
+            return result
 
     result, _ = _cache().get_or_build(key, build)
     headers = {
@@ -201,6 +242,12 @@ def warnings_header(warnings: tuple[str, ...]) -> str:
     """One header value: the warnings joined by `` | ``, printable ASCII only."""
     text = " | ".join(" ".join(w.split()) for w in warnings)
     return "".join(c if " " <= c <= "~" else "?" for c in text)
+
+
+def _slots() -> BuildSlots:
+    slots = current_app.extensions[SLOTS_KEY]
+    assert isinstance(slots, BuildSlots)
+    return slots
 
 
 def _cache() -> LRUCache[CachedBundle]:

@@ -54,12 +54,19 @@ def test_ready_is_503_once_shutdown_begins(app):
     assert client.get("/health").status_code == 200
 
 
-def test_ready_is_503_with_the_reason_when_data_fails_to_load(make_app, tmp_path):
-    (tmp_path / "registry.yaml").write_text("components: [\n")
-    response = make_app(CNS_DATA_DIR=str(tmp_path)).test_client().get("/ready")
+def test_ready_is_503_when_data_fails_to_load_and_only_the_log_says_why(make_app, tmp_path, caplog):
+    data = tmp_path / "srv-secret-data"
+    data.mkdir()
+    (data / "registry.yaml").write_text("components: [\n")
+    client = make_app(CNS_DATA_DIR=str(data)).test_client()
+    response = client.get("/ready")
     assert response.status_code == 503
-    assert "recipe data failed to load" in response.json["reason"]
-    assert "registry.yaml" in response.json["reason"]
+    assert response.json["reason"] == "recipe data failed to load (the service log has the reason)"
+    recipe = client.get("/v1/recipe")
+    assert recipe.status_code == 503 and "failed to load" in recipe.json["message"]
+    for body in (response.data, recipe.data):
+        assert b"srv-secret-data" not in body and b"registry.yaml" not in body
+    assert "registry.yaml" in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -74,10 +81,12 @@ def test_unknown_paths_are_404_never_a_fallback(client, path):
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("DELETE", "/v1/recipe", "GET, HEAD, OPTIONS, POST"),
-        ("PUT", "/v1/recipe", "GET, HEAD, OPTIONS, POST"),
-        ("POST", "/health", "GET, HEAD, OPTIONS"),
-        ("POST", "/", "GET, HEAD, OPTIONS"),
+        ("DELETE", "/v1/recipe", "GET, HEAD, POST"),
+        ("PUT", "/v1/recipe", "GET, HEAD, POST"),
+        ("POST", "/health", "GET, HEAD"),
+        ("POST", "/", "GET, HEAD"),
+        ("OPTIONS", "/v1/recipe", "GET, HEAD, POST"),
+        ("OPTIONS", "/v1/bundle", "POST"),
     ],
 )
 def test_wrong_method_is_405_with_allow(client, method, path, allowed):
@@ -86,7 +95,7 @@ def test_wrong_method_is_405_with_allow(client, method, path, allowed):
 
 
 def test_405_response_carries_allow_header(client):
-    assert client.delete("/v1/recipe").headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+    assert client.delete("/v1/recipe").headers["Allow"] == "GET, HEAD, POST"
 
 
 def test_body_over_the_cap_is_413_before_parsing(make_app):
