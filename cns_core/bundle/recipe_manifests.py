@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ..recipes.store import RecipeStore
+from ..recipes.store import NOT_REFERENCED, RecipeStore
 from ..serialize import dump_yaml
 from .describe import chart_version
 from .plan import BundleComponent
@@ -77,7 +77,7 @@ def component_manifests(store: RecipeStore, component: BundleComponent) -> dict[
         text = store.file(path)
         if text is None:
             raise InvalidRequestError(
-                f"component {component.name}: manifest {path!r} is not in the recipe data"
+                f"component {component.name}: manifest {path!r} {NOT_REFERENCED}"
             )
         name = posixpath.basename(path)
         if name in out:

@@ -16,15 +16,10 @@ from ..errors import InvalidRequestError
 from ..nested_maps import deep_merge, sorted_keys
 from ..recipes.model import ComponentRef
 from ..recipes.registry import RegistryComponent
-from ..recipes.store import RecipeStore
+from ..recipes.store import NOT_REFERENCED, RecipeStore, base_values_path
 from ..serialize import dump_yaml, load_yaml
 from .overrides import SetOverride, set_path
 from .placement import Placement
-
-
-def base_values_path(component: str) -> str:
-    """Data-relative path of a component's base values file."""
-    return f"components/{component}/values.yaml"
 
 
 def component_values(
@@ -47,9 +42,7 @@ def component_values(
         if text is None:
             if path == base:
                 continue
-            raise InvalidRequestError(
-                f"component {ref.name}: valuesFile {path!r} is not in the recipe data"
-            )
+            raise InvalidRequestError(f"component {ref.name}: valuesFile {path!r} {NOT_REFERENCED}")
         values = deep_merge(values, _parsed_values(text, path))
     values = deep_merge(values, ref.overrides)
     for override in overrides:

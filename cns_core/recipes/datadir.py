@@ -2,19 +2,25 @@
 
 External data (``--data DIR`` / ``CNS_DATA_DIR``) is read once, with guards: the
 directory must hold ``registry.yaml``; no symlink may lead outside the directory
-(paths come from walking it, so none can climb out with ``..``); no file over
-10 MiB; every file UTF-8.
+(paths come from walking it, so none can climb out with ``..``); every entry is a
+regular file or a directory (a FIFO, socket or device is refused, never opened: a FIFO
+would block the reader forever); only ``.yaml``/``.yml`` files are read (anything else
+there, a ``credentials.env`` say, is never loaded, so no request can reach it); none
+over 10 MiB; every one UTF-8.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 
 from ..errors import InvalidRequestError, NotFoundError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 REGISTRY_FILE = "registry.yaml"
+#: The only files recipe data is made of (registry, overlays, values files, manifests).
+DATA_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,8 @@ def read_data_files(external_dir: str | os.PathLike[str] | None = None) -> DataF
 
 
 def _read_tree(root: str, *, guarded: bool) -> dict[str, str]:
-    """Every regular file under ``root`` (hidden entries and Python files skipped)."""
+    """Every YAML file under ``root`` (hidden entries skipped); with ``guarded``, every
+    other entry is checked too (no symlink out, nothing but files and directories)."""
     files: dict[str, str] = {}
     real_root = os.path.realpath(root)
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
@@ -72,7 +79,8 @@ def _read_tree(root: str, *, guarded: bool) -> dict[str, str]:
             rel = _relative(path, root)
             if guarded:
                 _check_entry(path, rel, real_root)
-            files[rel] = _read_text(path, rel)
+            if name.endswith(DATA_SUFFIXES):
+                files[rel] = _read_text(path, rel)
     return files
 
 
@@ -93,6 +101,12 @@ def _check_entry(path: str, rel: str, real_root: str) -> None:
             raise InvalidRequestError(
                 f"symlink leaves the external data directory: {rel} -> {target}"
             )
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise InvalidRequestError(
+            f"not a regular file in external data: {rel} ({_kind(mode)}); recipe data is "
+            "made of YAML files and directories only"
+        )
     size = os.path.getsize(path)
     if size > MAX_FILE_BYTES:
         raise InvalidRequestError(
@@ -100,10 +114,28 @@ def _check_entry(path: str, rel: str, real_root: str) -> None:
         )
 
 
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file"
+
+
 def _read_text(path: str, rel: str) -> str:
+    """The file's text: opened without blocking and read only if it is a regular file (the
+    entry may have been swapped for a FIFO since it was checked)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise InvalidRequestError(
+                    f"not a regular file in recipe data: {rel} ({_kind(mode)})"
+                )
+            return handle.read(MAX_FILE_BYTES + 1).decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidRequestError(f"data file is not UTF-8 text: {rel}") from None
     except OSError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -34,6 +34,11 @@ class RecipeStore:
     registry: ComponentRegistry
     files: Mapping[str, str]
     source: str
+    #: The files a recipe may name (valuesFile, manifestFiles) or a component reads
+    #: (components/<name>/values.yaml): those the base and overlays reference, and the base
+    #: values of the components the registry and the recipes name. Nothing else in the
+    #: data directory can reach a bundle, whatever a request's recipe says.
+    referenced: frozenset[str] = frozenset()
 
     def chain(self, name: str) -> tuple[RecipeMetadata, ...]:
         """The overlay and its ancestors, root-most first (the base itself excluded)."""
@@ -46,8 +51,22 @@ class RecipeStore:
         return tuple(reversed(out))
 
     def file(self, path: str) -> str | None:
-        """Text of a data file (values file or manifest) by its data-relative path."""
-        return self.files.get(path)
+        """Text of a referenced data file (values file or manifest) by its data-relative
+        path; None for any other path, whether or not the data directory holds it."""
+        return self.files.get(path) if path in self.referenced else None
+
+
+#: Why a file a recipe names cannot be used; the same words whether or not the data
+#: directory holds such a file, so no answer tells which files exist.
+NOT_REFERENCED = (
+    "is not in the recipe data: a recipe may name only the values files and manifests "
+    "that the recipe data's own overlays use"
+)
+
+
+def base_values_path(component: str) -> str:
+    """Data-relative path of a component's base values file."""
+    return f"{COMPONENTS_DIR}{component}/values.yaml"
 
 
 @functools.lru_cache(maxsize=8)
@@ -89,9 +108,24 @@ def parse_store(data: DataFiles) -> RecipeStore:
         registry=registry,
         files=MappingProxyType(files),
         source=data.source,
+        referenced=_referenced(base, metadata.values(), registry),
     )
     _validate(store)
     return store
+
+
+def _referenced(
+    base: RecipeMetadata, overlays: Iterable[RecipeMetadata], registry: ComponentRegistry
+) -> frozenset[str]:
+    """Every data file the recipe data itself references (see RecipeStore.referenced)."""
+    paths: set[str] = set()
+    names = {entry.name for entry in registry.components}
+    for recipe in (base, *overlays):
+        for ref in recipe.component_refs:
+            names.add(ref.name)
+            paths.update(p for p in (ref.values_file, *ref.manifest_files) if p)
+    paths.update(base_values_path(name) for name in names)
+    return frozenset(paths)
 
 
 def _parse_metadata(data: DataFiles) -> dict[str, RecipeMetadata]:

@@ -149,7 +149,7 @@ def test_symlink_inside_the_directory_is_allowed(extra):
         extra / "components/volcano/values.yaml",
         extra / "components/volcano/values-alias.yaml",
     )
-    assert load_store(extra).file("components/volcano/values-alias.yaml").startswith("basic:")
+    assert load_store(extra).files["components/volcano/values-alias.yaml"].startswith("basic:")
 
 
 def test_symlinked_directory_and_broken_symlink_are_refused(extra, tmp_path):
@@ -230,3 +230,65 @@ def test_external_overlay_tying_an_embedded_one_is_ordered_by_name(extra, name, 
     assert [c.value for c in recipe.constraints if c.name == "K8s.server.version"] == [
         f">= {winner}"
     ]
+
+
+# --- GitHub issue 11, item 7: a request reaches only what the data itself references ----
+
+SECRET = "password=hunter2\n"
+
+
+@pytest.fixture
+def with_secrets(extra: Path) -> Path:
+    """The data dir plus files nothing in it references (an operator's stray files)."""
+    write(
+        extra,
+        {
+            "priv/credentials.env": SECRET,
+            "components/priv/secret.yaml": f"token: {SECRET}",
+            "components/volcano/values-unused.yaml": f"token: {SECRET}",
+        },
+    )
+    return extra
+
+
+def test_only_yaml_files_are_loaded_and_only_referenced_ones_are_served(with_secrets):
+    store = load_store(with_secrets)
+    assert "priv/credentials.env" not in store.files  # never read at all
+    assert "components/priv/secret.yaml" in store.files  # read (YAML), but...
+    for path in (
+        "components/priv/secret.yaml",
+        "components/volcano/values-unused.yaml",
+        "priv/credentials.env",
+        "../../etc/passwd",
+    ):
+        assert store.file(path) is None  # ...no recipe can name it
+    assert store.file("components/volcano/values.yaml") == "basic:\n  image_pull_policy: IfNotPresent\n"
+    assert store.file("components/gpu-operator/values.yaml")  # embedded, of a registry component
+
+
+@pytest.mark.parametrize("kind", ["FIFO", "socket"])
+@pytest.mark.parametrize("name", ["overlays/pipe.yaml", "pipe"])
+def test_entries_that_are_not_regular_files_are_refused_at_load_without_blocking(extra, kind, name):
+    import socket
+    import threading
+
+    path = extra / name
+    if kind == "FIFO":
+        os.mkfifo(path)
+    else:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+    outcome: list[BaseException | object] = []
+
+    def load() -> None:
+        try:
+            outcome.append(load_store(extra))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), f"loading the data blocked on the {kind}"
+    assert isinstance(outcome[0], InvalidRequestError), outcome
+    assert f"not a regular file in external data: {name} (a {kind})" in str(outcome[0])

@@ -358,3 +358,68 @@ def test_past_max_bundle_builds_a_worker_answers_503_with_retry_after(make_app, 
         release.set()
         worker.join(30)
     assert first[0].status_code == 200
+
+
+# --- item 7: with CNS_DATA_DIR, a request reaches only what the data references ----------
+
+DATA_REGISTRY = """\
+components:
+  - name: kai-scheduler
+    displayName: KAI Scheduler
+    helm: {defaultRepository: oci://ghcr.io/nvidia/kai-scheduler, defaultChart: kai-scheduler, defaultVersion: v0.9.0}
+"""
+SECRET = "password=hunter2"
+
+
+@pytest.fixture
+def data_client(make_app, tmp_path):
+    data = tmp_path / "data"
+    files = {
+        "registry.yaml": DATA_REGISTRY,
+        "priv/credentials.env": SECRET + "\n",
+        "components/priv/credentials.yaml": f"token: {SECRET}\n",
+        "components/kai-scheduler/manifests/used.yaml": "apiVersion: v1\nkind: ConfigMap\n",
+        "overlays/kai.yaml": "kind: recipeMetadata\nmetadata: {name: kai}\nspec:\n  base: base\n"
+        "  criteria: {intent: training}\n  componentRefs:\n  - name: kai-scheduler\n"
+        "    manifestFiles: [components/kai-scheduler/manifests/used.yaml]\n",
+    }
+    for rel, text in files.items():
+        (data / rel).parent.mkdir(parents=True, exist_ok=True)
+        (data / rel).write_text(text)
+    return make_app(CNS_RATE_LIMIT_ENABLED="false", CNS_DATA_DIR=str(data)).test_client()
+
+
+def _kai(**fields: Any) -> str:
+    ref = {
+        "name": "kai-scheduler",
+        "type": "Helm",
+        "source": "oci://ghcr.io/nvidia",
+        "version": "1",
+    }
+    return json.dumps({"componentRefs": [{**ref, **fields}]})
+
+
+@pytest.mark.parametrize("field", ["manifestFiles", "valuesFile"])
+def test_a_request_cannot_pull_in_data_files_nothing_references(data_client, field):
+    def ask(path: str) -> str:
+        value = [path] if field == "manifestFiles" else path
+        response = post(data_client, "/v1/bundle", _kai(**{field: value}))
+        assert SECRET.encode() not in response.data
+        return assert_error(response, 400, "INVALID_REQUEST")["message"]
+
+    messages = {
+        path: ask(path).replace(path, "<path>")
+        for path in (
+            "priv/credentials.env",  # exists, not YAML
+            "components/priv/credentials.yaml",  # exists, YAML, referenced by nothing
+            "components/priv/missing.yaml",  # does not exist
+            "../../../../etc/passwd",
+        )
+    }
+    assert len(set(messages.values())) == 1, messages  # nothing tells existing from missing
+    used = post(
+        data_client,
+        "/v1/bundle",
+        _kai(manifestFiles=["components/kai-scheduler/manifests/used.yaml"]),
+    )
+    assert used.status_code == 200
