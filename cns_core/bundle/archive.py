@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
+import re
+import stat
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -61,19 +64,51 @@ def write_zip(data: bytes, dest: Path) -> None:
 def write_tree(files: Mapping[str, bytes], dest: Path) -> None:
     """Write the bundle into ``dest``: a new or empty directory, or a previous bundle.
 
-    A previous bundle (it holds checksums.txt) has the files its checksums list
-    removed first, so no stale file survives, while anything else there (``.git``
-    of a GitOps repository, say) is kept. Any other non-empty directory is refused:
-    cns never mixes a bundle into unrelated files. Everything is generated before
-    the first write.
+    Nothing in ``dest`` is trusted. Every path is opened relative to the directory
+    without following symlinks (a planted ``README.md -> ../victim`` is refused, never
+    written through). Of a previous bundle (it holds checksums.txt) only what that
+    bundle wrote is removed: a regular file its checksums.txt lists whose contents still
+    have the listed sha256, never a dotfile or anything under a dot-directory (``.git``),
+    so a planted checksums.txt cannot delete anything else. A path the new bundle writes
+    that holds something else (a symlink, a directory, a file changed since, a file
+    the previous bundle did not write) stops the write before anything changes, as
+    does any other non-empty directory: cns never mixes a bundle into unrelated files.
     """
     _check_destination(dest)
-    _remove_previous(dest)
-    for rel, data in sorted(files.items()):
-        target = dest / rel
-        target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        target.write_bytes(data)
-        target.chmod(file_mode(rel))
+    for rel in files:
+        _check_bundle_path(rel)
+    dest.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    root = os.open(dest, _DIR_FLAGS)
+    try:
+        previous = _previous_listing(root)
+        removable = {rel for rel, digest in previous.items() if _is_ours(root, rel, digest)}
+        conflicts = [
+            rel for rel, data in sorted(files.items()) if not _writable(root, rel, data, removable)
+        ]
+        if conflicts:
+            shown = ", ".join(conflicts[:3]) + (
+                f" and {len(conflicts) - 3} more" if len(conflicts) > 3 else ""
+            )
+            raise InvalidRequestError(
+                f"invalid --output {dest}: {shown} would be overwritten but "
+                f"{'is' if len(conflicts) == 1 else 'are'} not unchanged files of the previous "
+                "bundle (a symlink, a directory, a file edited since, or one the bundle did not "
+                "write); move them away or choose a new directory",
+                details={"paths": conflicts},
+            )
+        for rel in sorted(removable):
+            if not _is_dotted(rel):
+                _remove(root, rel)
+        _unlink_if_regular(root, CHECKSUMS_FILE)
+        for rel, data in sorted(files.items()):
+            _write_file(root, rel, data)
+    finally:
+        os.close(root)
+
+
+#: Open a directory without following a symlink in its place.
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_CHECKSUM_LINE = re.compile(r"(?P<sha>[0-9a-f]{64})  (?P<path>.+)")
 
 
 def _check_destination(dest: Path) -> None:
@@ -85,28 +120,158 @@ def _check_destination(dest: Path) -> None:
         )
     if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
         raise InvalidRequestError(f"invalid --output {dest}: exists and is not a directory")
-    if dest.is_dir() and any(dest.iterdir()) and not (dest / CHECKSUMS_FILE).is_file():
+    listing = dest / CHECKSUMS_FILE
+    is_bundle = listing.is_file() and not listing.is_symlink()
+    if dest.is_dir() and any(dest.iterdir()) and not is_bundle:
         raise InvalidRequestError(
             f"invalid --output {dest}: the directory is not empty and is not a previous "
             "bundle (no checksums.txt); choose a new or empty directory"
         )
 
 
-def _remove_previous(dest: Path) -> None:
-    listing = dest / CHECKSUMS_FILE
-    if not listing.is_file():
+def _check_bundle_path(rel: str) -> None:
+    """A bundle file's path: relative, no ``.``/``..``/empty segment, no dot-directory."""
+    parts = rel.split("/")
+    if (
+        not rel
+        or "\\" in rel
+        or "\0" in rel
+        or any(part in ("", ".", "..") for part in parts)
+        or any(part.startswith(".") for part in parts[:-1])
+        or parts[-1] == ".git"
+    ):
+        raise InvalidRequestError(f"invalid bundle file path {rel!r}: refusing to write it")
+
+
+def _is_dotted(rel: str) -> bool:
+    return any(part.startswith(".") for part in rel.split("/"))
+
+
+def _previous_listing(root: int) -> dict[str, str]:
+    """Path -> sha256 of what the previous bundle's checksums.txt lists (if it is a file)."""
+    data = _read_regular(root, CHECKSUMS_FILE)
+    if data is None:
+        return {}
+    listed: dict[str, str] = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        match = _CHECKSUM_LINE.fullmatch(line)
+        if match and match["path"] != CHECKSUMS_FILE:
+            listed[match["path"]] = match["sha"]
+    return listed
+
+
+def _is_ours(root: int, rel: str, digest: str) -> bool:
+    """Whether ``rel`` is a regular file the previous bundle wrote, unchanged since."""
+    try:
+        _check_bundle_path(rel)
+    except InvalidRequestError:
+        return False
+    data = _read_regular(root, rel)
+    return data is not None and hashlib.sha256(data).hexdigest() == digest
+
+
+def _writable(root: int, rel: str, data: bytes, removable: set[str]) -> bool:
+    """Whether the bundle may write ``rel``: nothing there, or ours to replace, or the same."""
+    parent, name = _open_parent(root, rel)
+    if parent is None:
+        return name is not None  # a missing directory is fine, a non-directory is not
+    assert name is not None  # an open parent always comes with the leaf's name
+    try:
+        try:
+            info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+        except FileNotFoundError:
+            return True
+        if rel in removable or rel == CHECKSUMS_FILE:
+            return stat.S_ISREG(info.st_mode)
+        return _read_regular(root, rel) == data
+    finally:
+        os.close(parent)
+
+
+def _open_parent(root: int, rel: str, *, create: bool = False) -> tuple[int | None, str | None]:
+    """(fd of the directory holding ``rel``, leaf name), walking without following symlinks.
+
+    ``(None, name)`` when a directory on the way is missing (and not created); ``(None,
+    None)`` when something on the way is not a real directory.
+    """
+    *dirs, name = rel.split("/")
+    fd = os.dup(root)
+    for part in dirs:
+        try:
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, DIR_MODE, dir_fd=fd)
+            child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+        except FileNotFoundError:
+            os.close(fd)
+            return None, name
+        except OSError:  # a symlink (ELOOP), a file (ENOTDIR)
+            os.close(fd)
+            return None, None
+        os.close(fd)
+        fd = child
+    return fd, name
+
+
+def _read_regular(root: int, rel: str) -> bytes | None:
+    """The bytes of ``rel`` if it is a regular file reached without symlinks, else None."""
+    parent, name = _open_parent(root, rel)
+    if parent is None or name is None:
+        return None
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=parent)
+    except OSError:
+        return None
+    finally:
+        os.close(parent)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        return handle.read()
+
+
+def _remove(root: int, rel: str) -> None:
+    """Unlink the regular file ``rel``, then its directories as they become empty."""
+    parts = rel.split("/")
+    _unlink_if_regular(root, rel)
+    for depth in range(len(parts) - 1, 0, -1):
+        parent, name = _open_parent(root, "/".join(parts[:depth]))
+        if parent is None or name is None:
+            return
+        try:
+            os.rmdir(name, dir_fd=parent)
+        except OSError:  # not empty (or not ours to remove): stop here
+            return
+        finally:
+            os.close(parent)
+
+
+def _unlink_if_regular(root: int, rel: str) -> None:
+    parent, name = _open_parent(root, rel)
+    if parent is None or name is None:
         return
-    root = dest.resolve()
-    for line in listing.read_text(encoding="utf-8", errors="replace").splitlines():
-        rel = line.partition("  ")[2]
-        target = (dest / rel).resolve()
-        if rel and root in target.parents and target.is_file():
-            target.unlink()
-            _prune_empty_dirs(target.parent, root)
-    listing.unlink()
+    try:
+        info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+        if stat.S_ISREG(info.st_mode):
+            os.unlink(name, dir_fd=parent)
+    except FileNotFoundError:
+        pass
+    finally:
+        os.close(parent)
 
 
-def _prune_empty_dirs(directory: Path, root: Path) -> None:
-    while directory != root and root in directory.parents and not any(directory.iterdir()):
-        directory.rmdir()
-        directory = directory.parent
+def _write_file(root: int, rel: str, data: bytes) -> None:
+    """Create (or truncate) ``rel`` and write it; never through a symlink."""
+    parent, name = _open_parent(root, rel, create=True)
+    if parent is None or name is None:
+        raise InvalidRequestError(f"cannot write {rel}: a directory on its path is not a directory")
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(name, flags, file_mode(rel), dir_fd=parent)
+    except OSError as exc:
+        raise InvalidRequestError(f"cannot write {rel}: {exc.strerror or exc}") from None
+    finally:
+        os.close(parent)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), file_mode(rel))
+        handle.write(data)
