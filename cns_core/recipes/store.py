@@ -35,9 +35,11 @@ class RecipeStore:
     files: Mapping[str, str]
     source: str
     #: The files a recipe may name (valuesFile, manifestFiles) or a component reads
-    #: (components/<name>/values.yaml): those the base and overlays reference, and the base
-    #: values of the components the registry and the recipes name. Nothing else in the
-    #: data directory can reach a bundle, whatever a request's recipe says.
+    #: (components/<name>/values.yaml): every file of the embedded data (public: it ships
+    #: in the package), and of an external data directory those the base and overlays
+    #: reference and the base values of the components the registry and the recipes name.
+    #: Nothing else in the data directory can reach a bundle, whatever a request's recipe
+    #: says.
     referenced: frozenset[str] = frozenset()
 
     def chain(self, name: str) -> tuple[RecipeMetadata, ...]:
@@ -108,7 +110,7 @@ def parse_store(data: DataFiles) -> RecipeStore:
         registry=registry,
         files=MappingProxyType(files),
         source=data.source,
-        referenced=_referenced(base, metadata.values(), registry),
+        referenced=frozenset(data.embedded) | _referenced(base, metadata.values(), registry),
     )
     _validate(store)
     return store

@@ -262,7 +262,10 @@ def test_only_yaml_files_are_loaded_and_only_referenced_ones_are_served(with_sec
         "../../etc/passwd",
     ):
         assert store.file(path) is None  # ...no recipe can name it
-    assert store.file("components/volcano/values.yaml") == "basic:\n  image_pull_policy: IfNotPresent\n"
+    assert (
+        store.file("components/volcano/values.yaml")
+        == "basic:\n  image_pull_policy: IfNotPresent\n"
+    )
     assert store.file("components/gpu-operator/values.yaml")  # embedded, of a registry component
 
 
