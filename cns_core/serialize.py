@@ -150,6 +150,9 @@ _Dumper.add_implicit_resolver(
     "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9_]+$"), list("-+0123456789_")
 )
 _Dumper.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^0o[0-7_]+$"), ["0"])
+# Helm reads values with go-yaml v2, whose YAML 1.1 booleans include y/Y/n/N (PyYAML's do
+# not): unquoted, a --set value "y" would reach a chart as true.
+_Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^[yYnN]$"), list("yYnN"))
 
 
 class _PlainConstructor(SafeConstructor):

@@ -36,7 +36,7 @@ def test_yaml_and_json_round_trip_any_plain_document(doc):
 
 def test_yaml_output_keeps_field_order_and_quotes_ambiguous_strings():
     text = dump_yaml({"z": "24.04", "a": "true", "m": ">= 1.30", "n": [1, {"k": None}]})
-    assert text == "z: '24.04'\na: 'true'\nm: '>= 1.30'\nn:\n- 1\n- k: null\n"
+    assert text == "z: '24.04'\na: 'true'\nm: '>= 1.30'\n'n':\n- 1\n- k: null\n"
 
 
 @pytest.mark.parametrize("text", ["a\u2028b", "a\x85b", "x\u2029", "line1\n line2  \n", "\ttab\n"])
@@ -74,3 +74,8 @@ def test_format_parse_and_table():
         Format.parse("xml")
     with pytest.raises(ValueError, match="render tables in the front end"):
         dump({}, Format.TABLE)  # the domain encodes documents; tables are the CLI's views
+
+
+@pytest.mark.parametrize("text", ["y", "Y", "n", "N", "yes", "on", "0x1F", "1_000", "2001-01-01"])
+def test_yaml_quotes_what_helms_yaml_1_1_reader_would_not_read_as_a_string(text):
+    assert dump_yaml({"k": text}) == f"k: '{text}'\n"
