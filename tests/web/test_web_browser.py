@@ -290,6 +290,7 @@ def test_everything_but_the_download_works_without_javascript(server, browser, g
     page.goto(server.url("/ui/check"))
     page.set_input_files("#snapshot", str(snapshot))
     page.get_by_role("button", name="Check the node").click()
+    page.wait_for_selector("table.report tbody tr")  # the form posts and the page reloads
     assert page.locator("table.report tbody tr").count() >= 1
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: Snapshot\nmeasurements: 3\n")
