@@ -179,3 +179,32 @@ def test_cli_recipe_criteria_file_exits_3_with_one_line(tmp_path):
         result = _cli("recipe", "-c", str(path))
         assert result.exit_code == 3, result.output
         assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_generate_bundle_checks_its_checkpoint_before_each_component_and_stops_on_it():
+    from cns_core.bundle import generate_bundle
+    from cns_core.criteria import Criteria
+    from cns_core.errors import TimeoutExceededError
+    from cns_core.recipes import build_recipe, load_store
+
+    store = load_store()
+    recipe = build_recipe(Criteria.parse({"service": "eks", "intent": "training"}), store)
+    stages: list[str] = []
+    generate_bundle(recipe, store, BundleOptions(), checkpoint=stages.append)
+    planned = [s.removeprefix("planning component ") for s in stages if s.startswith("planning")]
+    assert planned == list(recipe.deployment_order)
+    assert stages[len(planned) :] == [
+        "writing the helm files",
+        "writing recipe.yaml and checksums.txt",
+    ]
+
+    seen: list[str] = []
+
+    def deadline(stage: str) -> None:
+        seen.append(stage)
+        if len(seen) == 2:
+            raise TimeoutExceededError(f"over budget while {stage}")
+
+    with pytest.raises(TimeoutExceededError, match=f"planning component {planned[1]}"):
+        generate_bundle(recipe, store, BundleOptions(), checkpoint=deadline)
+    assert len(seen) == 2  # nothing ran after the deadline passed

@@ -4,8 +4,10 @@ Sources and destinations:
 
 - a file path;
 - ``-`` for stdin / stdout;
-- ``http://`` / ``https://`` URLs, read only: TLS verified, time-limited, size-capped,
-  held in memory (no temporary files);
+- ``http://`` / ``https://`` URLs, read only (:mod:`cns_core.cli.urls`, imported when
+  used): TLS verified, size-capped, held in memory (no temporary files), one time limit
+  for the whole download however slowly the server sends, redirects only to http(s) and
+  never from https to plain http;
 - ``cm://namespace/name`` Kubernetes ConfigMaps (via :mod:`cns_core.k8s.configmap`,
   imported only when used), honouring ``kubeconfig``.
 
@@ -17,17 +19,11 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import __version__
-from ..errors import (
-    InvalidRequestError,
-    NotFoundError,
-    TimeoutExceededError,
-    UnavailableError,
-)
+from ..errors import InvalidRequestError, NotFoundError
 from ..serialize import Format, dump, load
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -37,7 +33,6 @@ HTTP_SCHEMES = ("http://", "https://")
 #: Per socket operation (connect, TLS handshake, each read) and for the whole download.
 URL_SOCKET_TIMEOUT = 10.0
 URL_TOTAL_TIMEOUT = 30.0
-_CHUNK = 64 * 1024
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _VALID_SOURCES = "a file path, '-', an http(s):// URL or cm://namespace/name"
 
@@ -188,62 +183,16 @@ def _decode(data: bytes, source: str) -> str:
 
 
 def _read_url(url: str) -> str:
-    """GET ``url`` (TLS verified, ≥ TLS 1.2) into memory."""
-    import ssl
-    import urllib.error
-    import urllib.request
+    """GET ``url`` into memory (cns_core.cli.urls: TLS verified, redirects only to http(s)
+    and never from https to http, URL_TOTAL_TIMEOUT for everything however the server
+    sends)."""
+    from .urls import fetch
 
-    context = ssl.create_default_context()
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
-    request = urllib.request.Request(
+    data = fetch(
         url,
-        headers={
-            "User-Agent": f"cns/{__version__}",
-            "Accept": "application/json, application/yaml;q=0.9, */*;q=0.5",
-        },
+        max_bytes=MAX_INPUT_BYTES,
+        socket_timeout=URL_SOCKET_TIMEOUT,
+        total_timeout=URL_TOTAL_TIMEOUT,
+        user_agent=f"cns/{__version__}",
     )
-    try:
-        with opener.open(request, timeout=URL_SOCKET_TIMEOUT) as response:
-            data = _read_capped(response, url)
-    except urllib.error.HTTPError as exc:
-        status = f"HTTP {exc.code} {exc.reason}"
-        if exc.code == 404:
-            raise NotFoundError(f"{url}: {status}") from None
-        raise UnavailableError(f"{url}: {status}") from None
-    except urllib.error.URLError as exc:
-        raise _connection_error(url, exc.reason) from None
-    except (TimeoutError, OSError) as exc:
-        raise _connection_error(url, exc) from None
     return _decode(data, url)
-
-
-def _read_capped(response: Any, url: str) -> bytes:
-    length = response.headers.get("Content-Length")
-    if length and length.isdigit() and int(length) > MAX_INPUT_BYTES:
-        raise InvalidRequestError(f"{url}: larger than {MAX_INPUT_BYTES} bytes ({length} bytes)")
-    deadline = time.monotonic() + URL_TOTAL_TIMEOUT
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := response.read(_CHUNK):
-        size += len(chunk)
-        if size > MAX_INPUT_BYTES:
-            raise InvalidRequestError(f"{url}: larger than {MAX_INPUT_BYTES} bytes")
-        if time.monotonic() > deadline:
-            raise TimeoutExceededError(f"{url}: download took longer than {URL_TOTAL_TIMEOUT:g}s")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _connection_error(url: str, reason: Any) -> Exception:
-    import ssl
-
-    if isinstance(reason, ssl.SSLCertVerificationError):
-        return UnavailableError(
-            f"{url}: TLS certificate verification failed ({reason.verify_message}); "
-            "set SSL_CERT_FILE to trust a private CA"
-        )
-    if isinstance(reason, TimeoutError):
-        return TimeoutExceededError(f"{url}: no answer within {URL_SOCKET_TIMEOUT:g}s")
-    text = getattr(reason, "strerror", None) or str(reason)
-    return UnavailableError(f"{url}: cannot fetch: {text}")

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -265,3 +266,157 @@ def test_table_renderer_is_used_for_table_output(tmp_path: Path) -> None:
     assert out.read_text() == "custom 1\n"
     write_document({"a": 1}, str(out), Format.TABLE)
     assert out.read_text().startswith("FIELD")
+
+
+# --- GitHub issue 11, item 12: one time limit for a URL, redirects that stay safe -------
+
+#: What a dripping server sends a byte of every DRIP seconds (within any socket timeout).
+DRIP = 0.05
+
+
+@contextlib.contextmanager
+def dripping_server(*, headers_too: bool) -> Iterator[str]:
+    """A loopback server that sends its answer (``headers_too``: from the status line on)
+    one byte every DRIP seconds, until the client goes or the test ends."""
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/yaml\r\n\r\n"
+    body = b"kind: Snapshot\nmeasurements: []\n" + b"#" * 100_000
+
+    def drip(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            if not headers_too:
+                conn.sendall(head)
+            for byte in (head if headers_too else b"") + body:
+                if stop.wait(DRIP):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/snap.yaml"
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def _read_in_thread(source: str, within: float = 15.0) -> BaseException | object:
+    """read_document(source) in a thread: what it returned or raised, which must be within
+    ``within`` seconds (a generous bound; the limit under test is much shorter)."""
+    outcome: list[BaseException | object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(read_document(source))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(within)
+    assert not thread.is_alive(), f"still reading {source} after {within}s"
+    return outcome[0]
+
+
+@pytest.mark.parametrize("headers_too", [False, True], ids=["body", "headers"])
+def test_a_dripping_server_cannot_hold_a_download_past_the_limit(
+    monkeypatch: pytest.MonkeyPatch, headers_too: bool
+) -> None:
+    monkeypatch.setattr(cns_io, "URL_TOTAL_TIMEOUT", 1.0)
+    monkeypatch.setattr(cns_io, "URL_SOCKET_TIMEOUT", 5.0)  # each byte comes well within it
+    with dripping_server(headers_too=headers_too) as url:
+        outcome = _read_in_thread(url)
+    assert isinstance(outcome, TimeoutExceededError), outcome
+    assert str(outcome) == f"{url}: download took longer than 1s"
+
+
+@pytest.mark.timeout(30)  # bounded even where the limit does not hold
+def test_cli_input_from_a_dripping_server_exits_4_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from cns_core.cli import cli
+
+    monkeypatch.setattr(cns_io, "URL_TOTAL_TIMEOUT", 1.0)
+    with dripping_server(headers_too=False) as url:
+        result = CliRunner().invoke(cli, ["bundle", "-r", url, "-o", str(tmp_path / "b")])
+    assert result.exit_code == 4, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and f"{url}: download took longer than 1s" in lines[0], lines
+
+
+class _Redirecting(http.server.BaseHTTPRequestHandler):
+    """``/to?<url>`` answers 302 to ``<url>``."""
+
+    def do_GET(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", self.path.partition("?")[2])
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def redirector(context: ssl.SSLContext | None = None) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirecting)
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"{'https' if context else 'http'}://127.0.0.1:{server.server_address[1]}/to?"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def tls_redirector(tls_cert: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_cert[0]))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*tls_cert)
+    with redirector(context) as url:
+        yield url
+
+
+def test_https_redirecting_to_plain_http_is_refused(
+    tls_redirector: str, tls_web: tuple[str, object], web: tuple[str, http.server.HTTPServer]
+) -> None:
+    assert read_document(tls_redirector + tls_web[0] + "/snap.json")["kind"] == "Snapshot"
+    asked = len(web[1].seen_agents)  # type: ignore[attr-defined]
+    with pytest.raises(UnavailableError, match="leaving https for plain http: refused"):
+        read_document(tls_redirector + web[0] + "/snap.json")
+    assert len(web[1].seen_agents) == asked  # type: ignore[attr-defined]  # never asked
+
+
+@pytest.mark.parametrize("scheme", ["ftp", "file", "gopher"])
+def test_redirects_to_anything_but_http_are_refused_without_a_connection(scheme: str) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    target = f"{scheme}://127.0.0.1:{port}/snap.yaml" if scheme != "file" else "file:///etc/passwd"
+    try:
+        with redirector() as url, pytest.raises(UnavailableError, match="not an http\\(s\\) URL"):
+            read_document(url + target)
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nothing tried to connect
+    finally:
+        listener.close()
