@@ -98,3 +98,34 @@ def test_the_docs_page_policy_is_the_documented_one():
 
     api_doc = " ".join((REPO / "docs" / "api.md").read_text().split())
     assert f"`Content-Security-Policy: {DOCS_CSP}`" in api_doc
+
+
+def test_the_documented_limits_are_the_ones_the_code_enforces():
+    from cns_core.bundle.overrides import MAX_PATH_SEGMENTS
+    from cns_core.recipes.model import MAX_COMPONENT_REFS
+    from cns_core.serialize import MAX_DEPTH, MAX_PURE_YAML_BYTES
+    from cns_web.config import Settings
+    from cns_web.request_body import MAX_BODY_NODES
+
+    limits = (REPO / "docs" / "api.md").read_text().split("## Limits and threat model")[1]
+    rows = {line.split(" | ")[0].strip("| "): line for line in limits.splitlines() if "|" in line}
+    assert f"| {MAX_DEPTH} levels |" in rows["body nesting"]
+    assert (
+        f"| {MAX_BODY_NODES:,} |"
+        in rows[
+            "keys and values in a body (scalars, keys, lists and maps, counted alike for JSON and YAML)"
+        ]
+    )
+    assert (
+        f"up to {MAX_PURE_YAML_BYTES // 1024} KiB"
+        in rows["YAML that libyaml refuses, parsed again in pure Python"]
+    )
+    assert f"| {MAX_COMPONENT_REFS} |" in rows["components in a recipe (`componentRefs`)"]
+    assert f"| {MAX_PATH_SEGMENTS} |" in rows["segments of a `set=` path"]
+    assert f"| {Settings().max_bundle_builds} (cache" in rows["bundle builds at once, per worker"]
+    memory = (REPO / "docs" / "configuration.md").read_text()
+    bound = re.search(r"stays under \*\*(\d+) MiB\*\*", memory)
+    assert bound is not None
+    assert f"under {bound.group(1)} MiB" in rows["memory of a worker"]
+    gunicorn_test = (REPO / "tests" / "web" / "test_web_hostile_gunicorn.py").read_text()
+    assert f"WORKER_RSS_BOUND_MIB = {bound.group(1)}\n" in gunicorn_test
