@@ -13,6 +13,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_lo
 from marshmallow.validate import OneOf
 
 from cns_core import API_VERSION
+from cns_core.bundle.options import BundleOptions, Deployer
 from cns_core.criteria import (
     ANY,
     CRITERIA_KIND,
@@ -23,6 +24,7 @@ from cns_core.criteria import (
 )
 from cns_core.errors import InvalidRequestError
 from cns_core.nodefacts import FACT_HELP, NodeFacts, parse_fact
+from cns_core.scheduling import SELECTOR_PATTERN, TOLERATION_PATTERN
 
 from .query import RecipeQuery
 
@@ -465,6 +467,12 @@ class CatalogSchema(Schema):
     overlays = fields.List(fields.Nested(OverlayEntrySchema), required=True)
 
 
+#: Documents the selectors ``cns_core.query.parse_selector`` takes (a subset: it also
+#: strips blanks and finds keys holding unescaped dots as written).
+_SELECTOR_KEY = r"(?:[^.\\\s]|\\\.)+"
+SELECTOR_PATH_PATTERN = rf"^\.?(?:{_SELECTOR_KEY}(?:\.{_SELECTOR_KEY})*)?$"
+
+
 class QueryArgsSchema(CriteriaSchema):
     """``GET /v1/query``: the criteria, the selector, and how to answer."""
 
@@ -477,7 +485,8 @@ class QueryArgsSchema(CriteriaSchema):
         metadata={
             "description": "Dotted path into the resolved recipe, e.g. "
             "`components.gpu-operator.values.driver.version` (a number indexes a list, empty "
-            "selects everything; a key holding dots is found as written, or with `\\.`)."
+            "selects everything; a key holding dots is found as written, or with `\\.`).",
+            "pattern": SELECTOR_PATH_PATTERN,
         },
     )
     format = fields.String(
@@ -493,3 +502,87 @@ class QueryArgsSchema(CriteriaSchema):
     def to_criteria(self, data: dict[str, Any], **_: Any) -> Any:
         selector, fmt = data.pop("selector"), data.pop("format", "") or ""
         return Criteria.parse(data), selector, fmt
+
+
+_TOLERATION_HELP = (
+    "key=value:Effect, key=value, key:Effect, key, or * to tolerate every taint (repeatable)."
+)
+
+
+#: Patterns of the documented option values: ASCII subsets of what the parsers accept
+#: (they also strip blanks, take effects in any case and Unicode in URLs and values).
+#: Selector and toleration patterns come from cns_core.scheduling.
+_SEGMENT = r"(?:[A-Za-z0-9_/-]|\\\.)+"
+SET_PATTERN = rf"^[A-Za-z0-9][-A-Za-z0-9_.]*:{_SEGMENT}(?:\.{_SEGMENT})*=.+$"
+BUNDLERS_PATTERN = r"^[-A-Za-z0-9_., ]*$"
+_VISIBLE = "!-~"  # printable ASCII but space
+REPO_PATTERN = (
+    rf"^(?:(?:https?|ssh|git)://[!-.0-~]+(?:/[{_VISIBLE}]*)?"
+    rf"|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:[{_VISIBLE}]+)?$"
+)
+
+
+def _strings(
+    description: str, pattern: str, data_key: str | None = None, **item: Any
+) -> fields.List:
+    """A repeatable string parameter whose items are documented by ``pattern`` (and ``item``).
+
+    The parsers validate (with messages naming the bad item); the pattern documents them.
+    """
+    return fields.List(
+        fields.String(metadata={"pattern": pattern, **item}),
+        data_key=data_key,
+        load_default=list,
+        metadata={"description": description},
+    )
+
+
+class BundleQuerySchema(Schema):
+    """Bundle options in the query string; every list parameter may be repeated."""
+
+    class Meta:
+        unknown = RAISE
+
+    deployer = fields.String(
+        load_default=Deployer.HELM.value,
+        metadata={
+            "description": "helm (umbrella chart), argocd (Applications) or flux "
+            "(HelmReleases and a root kustomization).",
+            "enum": [d.value for d in Deployer],
+        },
+    )
+    repo = fields.String(
+        load_default="",
+        metadata={
+            "description": "GitOps repository URL the Argo CD or Flux bundle is pushed to.",
+            "pattern": REPO_PATTERN,
+        },
+    )
+    set = _strings(
+        "component:path=value value override (repeatable).",
+        SET_PATTERN,
+        minLength=1,
+        example="gpu-operator:driver.version=580.105.08",
+    )
+    bundlers = _strings(
+        "Components to include (names or aliases, comma lists allowed).", BUNDLERS_PATTERN
+    )
+    system_node_selector = _strings(
+        "key=value for system components.", SELECTOR_PATTERN, "system-node-selector", minLength=1
+    )
+    system_node_toleration = _strings(
+        _TOLERATION_HELP, TOLERATION_PATTERN, "system-node-toleration", minLength=1
+    )
+    accelerated_node_selector = _strings(
+        "key=value for GPU node components.",
+        SELECTOR_PATTERN,
+        "accelerated-node-selector",
+        minLength=1,
+    )
+    accelerated_node_toleration = _strings(
+        _TOLERATION_HELP, TOLERATION_PATTERN, "accelerated-node-toleration", minLength=1
+    )
+
+    @post_load
+    def to_options(self, data: dict[str, Any], **_: Any) -> BundleOptions:
+        return BundleOptions.parse(sets=data.pop("set"), **data)

@@ -17,22 +17,19 @@ from __future__ import annotations
 
 import threading
 from time import perf_counter
-from typing import Any
 
 from flask import Response, current_app
 from flask.blueprints import BlueprintSetupState
-from marshmallow import RAISE, Schema, fields, post_load
 
-from cns_core.bundle import BundleOptions, Deployer, generate_bundle
+from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.errors import UnavailableError
 from cns_core.recipes import RecipeResult
-from cns_core.scheduling import SELECTOR_PATTERN, TOLERATION_PATTERN
 
 from ..cache import CachedBundle, LRUCache, bundle_key
 from ..extensions import ApiBlueprint
 from ..middleware import check_deadline
 from ..request_body import BODY_TYPES, body_format, parse_body, read_body_bytes
-from ..schemas import ErrorSchema, RecipeResultSchema
+from ..schemas import BundleQuerySchema, ErrorSchema, RecipeResultSchema
 from ..state import service_state
 
 bp = ApiBlueprint("bundle", __name__, description="Deployment bundle generation.")
@@ -43,90 +40,6 @@ ZIP_NAME = "bundles.zip"
 #: Bundles kept per worker: at most this many, and at most this many bytes of zips.
 CACHE_ENTRIES = 128
 CACHE_BYTES = 64 * 1024 * 1024
-_TOLERATION_HELP = (
-    "key=value:Effect, key=value, key:Effect, key, or * to tolerate every taint (repeatable)."
-)
-
-
-#: Patterns of the documented option values: ASCII subsets of what the parsers accept
-#: (they also strip blanks, take effects in any case and Unicode in URLs and values).
-#: Selector and toleration patterns come from cns_core.scheduling.
-_SEGMENT = r"(?:[A-Za-z0-9_/-]|\\\.)+"
-SET_PATTERN = rf"^[A-Za-z0-9][-A-Za-z0-9_.]*:{_SEGMENT}(?:\.{_SEGMENT})*=.+$"
-BUNDLERS_PATTERN = r"^[-A-Za-z0-9_., ]*$"
-_VISIBLE = "!-~"  # printable ASCII but space
-REPO_PATTERN = (
-    rf"^(?:(?:https?|ssh|git)://[!-.0-~]+(?:/[{_VISIBLE}]*)?"
-    rf"|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:[{_VISIBLE}]+)?$"
-)
-
-
-def _strings(
-    description: str, pattern: str, data_key: str | None = None, **item: Any
-) -> fields.List:
-    """A repeatable string parameter whose items are documented by ``pattern`` (and ``item``).
-
-    The parsers validate (with messages naming the bad item); the pattern documents them.
-    """
-    return fields.List(
-        fields.String(metadata={"pattern": pattern, **item}),
-        data_key=data_key,
-        load_default=list,
-        metadata={"description": description},
-    )
-
-
-class BundleQuerySchema(Schema):
-    """Bundle options in the query string; every list parameter may be repeated."""
-
-    class Meta:
-        unknown = RAISE
-
-    deployer = fields.String(
-        load_default=Deployer.HELM.value,
-        metadata={
-            "description": "helm (umbrella chart), argocd (Applications) or flux "
-            "(HelmReleases and a root kustomization).",
-            "enum": [d.value for d in Deployer],
-        },
-    )
-    repo = fields.String(
-        load_default="",
-        metadata={
-            "description": "GitOps repository URL the Argo CD or Flux bundle is pushed to.",
-            "pattern": REPO_PATTERN,
-        },
-    )
-    set = _strings(
-        "component:path=value value override (repeatable).",
-        SET_PATTERN,
-        minLength=1,
-        example="gpu-operator:driver.version=580.105.08",
-    )
-    bundlers = _strings(
-        "Components to include (names or aliases, comma lists allowed).", BUNDLERS_PATTERN
-    )
-    system_node_selector = _strings(
-        "key=value for system components.", SELECTOR_PATTERN, "system-node-selector", minLength=1
-    )
-    system_node_toleration = _strings(
-        _TOLERATION_HELP, TOLERATION_PATTERN, "system-node-toleration", minLength=1
-    )
-    accelerated_node_selector = _strings(
-        "key=value for GPU node components.",
-        SELECTOR_PATTERN,
-        "accelerated-node-selector",
-        minLength=1,
-    )
-    accelerated_node_toleration = _strings(
-        _TOLERATION_HELP, TOLERATION_PATTERN, "accelerated-node-toleration", minLength=1
-    )
-
-    @post_load
-    def to_options(self, data: dict[str, Any], **_: Any) -> BundleOptions:
-        return BundleOptions.parse(sets=data.pop("set"), **data)
-
-
 _BUNDLE_HEADERS = {
     "Content-Disposition": {
         "schema": {"type": "string"},
