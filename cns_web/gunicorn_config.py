@@ -1,7 +1,7 @@
 """gunicorn settings for cns: the Procfile (via gunicorn.conf.py) and ``cns serve`` both use these.
 
 Environment: ``PORT`` (default 8080), ``WEB_CONCURRENCY`` (workers, default one
-per CPU), ``CNS_THREADS`` (threads per worker), ``CNS_GRACEFUL_TIMEOUT`` (seconds
+per CPU), ``CNS_THREADS`` (threads per worker with ``-k gthread``), ``CNS_GRACEFUL_TIMEOUT`` (seconds
 to finish in-flight requests after SIGTERM), plus every ``CNS_*`` app setting,
 validated here so that a bad value stops the master before any worker starts.
 Command-line flags (``--bind``, ``-w``, ``-k``) still override these values.
@@ -35,6 +35,7 @@ __all__ = [
     "threads",
     "timeout",
     "worker_class",
+    "worker_connections",
     "worker_tmp_dir",
     "workers",
 ]
@@ -65,15 +66,23 @@ except CNSError as _exc:
 bind = [f"0.0.0.0:{_env_int('PORT', 8080)}"]
 workers = _env_int("WEB_CONCURRENCY", len(os.sched_getaffinity(0)))
 
-# Worker class, chosen by measurement (bench/bench_recipe.py, docs/benchmarks.md):
-# GET /v1/recipe is short and CPU-bound (a cache hit is ~0.1 ms of Python), so
-# threads add no CPU. On 2 cores with wrk (8 connections) sync and gthread measured
-# within run-to-run noise of each other, for cns and for the bare-Flask ceiling.
-# gthread wins on what the numbers do not show: keep-alive connections (no TCP
-# handshake per request behind a load balancer), and /ready and /metrics still
-# answer while a slow POST /v1/bundle occupies one thread of a worker.
-worker_class = "gthread"
+# Worker class: gevent, so that slow clients cannot take the service down (docs/benchmarks.md,
+# "Slow clients"). A sync or gthread worker gives each connection a thread until its request
+# is read: 8 connections trickling header lines, 32 idle sockets or slow bodies held every
+# thread and /health stopped answering. gevent gives each connection a greenlet instead;
+# the app stays synchronous WSGI (gunicorn monkey-patches the worker after the fork:
+# sockets, locks and timers cooperate, so Redis, flask-limiter and the multiprocess metrics
+# work unchanged). Slow clients cost a greenlet each, up to worker_connections per worker.
+# GET /v1/recipe is CPU-bound (a cache hit is tens of microseconds), so the worker class
+# hardly moves its throughput; the measured cost is in docs/benchmarks.md.
+worker_class = "cns_web.gevent_worker.GeventWorker"
+# Concurrent connections per worker (gunicorn's default; --worker-connections overrides it).
+worker_connections = 1000
+# Only read by `-k gthread` (kept for deployments that select it on the command line).
 threads = _env_int("CNS_THREADS", 4)
+# Seconds an idle keep-alive connection is kept open. With gevent it is also the deadline
+# for a request's line and headers: a client that has not sent them all by then (slowloris)
+# is disconnected.
 keepalive = 5
 
 # Load the app (imports, recipe data) once in the master, then fork: workers start

@@ -1,0 +1,77 @@
+"""The gunicorn worker of cns: gunicorn's gevent worker, which stops accepting at SIGTERM.
+
+gunicorn's own gevent worker notices SIGTERM at the next tick of a one-second loop and
+keeps accepting new connections until then; this one wakes that loop at once, so that a
+stopping worker refuses new connections straight away (a load balancer retries them on
+another instance: tests/deploy/test_fleet.py) while its in-flight requests finish within
+``graceful_timeout``, as with gunicorn's other workers. Everything else (one greenlet per
+connection, the request line and headers read within ``keepalive`` seconds, monkey
+patching after the fork) is gunicorn's.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from typing import Any
+
+import gevent
+from gevent.event import Event
+from gevent.pool import Pool
+from gevent.server import StreamServer
+from gunicorn.workers.ggevent import GeventWorker as _GunicornGeventWorker
+
+#: Seconds between heartbeats to the master (gunicorn's gevent worker uses the same).
+TICK = 1.0
+
+
+class GeventWorker(_GunicornGeventWorker):
+    """gunicorn's gevent worker whose SIGTERM closes the listeners at once."""
+
+    def init_process(self) -> None:
+        self._exiting = Event()
+        super().init_process()
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        super().handle_exit(sig, frame)
+        self._exiting.set()
+
+    def run(self) -> None:
+        """gunicorn's ``GeventWorker.run`` (plain sockets), waiting on an event instead of a sleep."""
+        servers: list[StreamServer] = []
+        ssl_args: dict[str, Any] = {}
+        if self.cfg.is_ssl:
+            from gunicorn.sock import ssl_context
+
+            ssl_args = {"ssl_context": ssl_context(self.cfg)}
+        for sock in self.sockets:
+            sock.setblocking(1)
+            server = StreamServer(
+                sock,
+                handle=partial(self.handle, sock),
+                spawn=Pool(self.worker_connections),
+                **ssl_args,
+            )
+            if self.cfg.workers > 1:
+                server.max_accept = 1
+            server.start()
+            servers.append(server)
+
+        while self.alive:
+            self.notify()
+            self._exiting.wait(TICK)
+
+        try:
+            for server in servers:  # stop accepting
+                server.close()
+            started = time.time()
+            while time.time() - started <= self.cfg.graceful_timeout:
+                if all(server.pool.free_count() == server.pool.size for server in servers):
+                    return  # every in-flight request finished
+                self.notify()
+                gevent.sleep(0.1)
+            self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
+            for server in servers:
+                server.stop(timeout=1)
+        except Exception:  # as gunicorn: a failing shutdown must not raise
+            pass
