@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -59,9 +60,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         queries=LRUCache(QUERY_MEMO_SIZE),
     )
     app.extensions["cns"] = state
-    middleware.init_app(app, state, AccessLog.create(settings, log_handler))
-    if settings.trusted_proxies:  # outermost: everything inside sees the client's address
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     api = init_api(app)
     for blueprint in (recipe.bp, bundle.bp, validate.bp, discover.bp, health.bp):
         api.register_blueprint(blueprint)
@@ -69,8 +67,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ui.bp)  # the recipe explorer's pages: not in the API document either
     metrics_rule = next(app.url_map.iter_rules(endpoint=METRICS_ENDPOINT))
     api.spec.path(rule=metrics_rule, operations=METRICS_OPERATION)
-    if settings.rate_limit_enabled:
-        init_rate_limit(app, settings, state.metrics)
+    gate = init_rate_limit(app, settings, state.metrics) if settings.rate_limit_enabled else None
+    fast = (recipe.RECIPE_PATH, functools.partial(recipe.cached_answer, state))
+    middleware.init_app(app, state, AccessLog.create(settings, log_handler), gate, fast)
+    if settings.trusted_proxies:  # outermost: everything inside sees the client's address
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.before_request(refuse_empty_segments)
     register_error_handlers(app)
     state.load()

@@ -24,19 +24,22 @@ V = TypeVar("V")
 class CachedBody:
     """A JSON response body, its strong ETag (quoted, as sent) and its prebuilt headers.
 
-    ``validators`` (ETag, Cache-Control) answer a 304; ``headers`` adds the Content-Type.
+    ``validators`` (ETag, Cache-Control) answer a 304; ``headers`` adds the Content-Type;
+    ``wire_headers`` are the headers of the 200 as Flask sends them (Content-Length last).
     """
 
     body: bytes
     etag: str
     validators: tuple[tuple[str, str], ...]
     headers: tuple[tuple[str, str], ...]
+    wire_headers: tuple[tuple[str, str], ...]
 
     @classmethod
     def of(cls, body: bytes, cache_control: str) -> CachedBody:
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         validators = (("ETag", etag), ("Cache-Control", cache_control))
-        return cls(body, etag, validators, (("Content-Type", "application/json"), *validators))
+        headers = (("Content-Type", "application/json"), *validators)
+        return cls(body, etag, validators, headers, (*headers, ("Content-Length", str(len(body)))))
 
 
 @dataclass(frozen=True, slots=True)

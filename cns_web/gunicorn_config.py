@@ -30,6 +30,7 @@ __all__ = [
     "logger_class",
     "loglevel",
     "on_exit",
+    "post_fork",
     "post_worker_init",
     "preload_app",
     "threads",
@@ -117,11 +118,19 @@ logger_class = "cns_web.gunicorn_logging.GunicornLogger"
 control_socket_disable = True
 
 
+def post_fork(server: Any, worker: Any) -> None:
+    """Remember how many workers the master runs now (TTIN/TTOU change it)."""
+    worker.cns_workers = server.num_workers
+
+
 def post_worker_init(worker: Any) -> None:
-    """/ready turns 503 as soon as this worker receives SIGTERM."""
+    """/ready turns 503 as soon as this worker receives SIGTERM; with ``memory://`` rate-limit
+    counts, this worker enforces its share of the limit (cns_web.ratelimit)."""
+    from cns_web.ratelimit import share_among_workers
     from cns_web.state import mark_not_ready_on_sigterm
 
     mark_not_ready_on_sigterm(worker.wsgi, worker.handle_exit)
+    share_among_workers(worker.wsgi, getattr(worker, "cns_workers", worker.cfg.workers))
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -1,10 +1,12 @@
 """Per-request plumbing, as one WSGI wrapper around the Flask app: request id, time budget,
-security headers, metrics and the access log; plus the body cap as a Flask hook.
+rate limit, security headers, metrics and the access log; plus the body cap as a Flask hook.
 
 This is the hot path of every request. The wrapper works on the raw WSGI status and
-header list (no werkzeug ``Headers`` round trips), sets the request id before Flask
-(and so before the rate limiter) runs, and reads the matched route from the request
-while the response starts. Everything per-app is resolved once, in :func:`init_app`.
+header list (no werkzeug ``Headers`` round trips), sets the request id and checks the
+rate limit (cns_web.ratelimit) before Flask runs, answers a cached ``GET /v1/recipe``
+without entering Flask at all (the same bytes and headers Flask would send), and reads
+the matched route from the request while the response starts. Everything per-app is
+resolved once, in :func:`init_app`.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from cns_core.errors import TimeoutExceededError
 
 if TYPE_CHECKING:
     from .logs import AccessLog
+    from .ratelimit import RateLimitGate
     from .state import ServiceState
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+#: An answer given without Flask: (status line, headers, body), or None to go through Flask.
+FastAnswer = Callable[[dict[str, Any]], tuple[str, list[tuple[str, str]], bytes] | None]
 
 REQUEST_ID_HEADER = "X-Request-Id"
 #: A client's id is echoed only if it is a short token of safe characters (UUIDs, trace ids).
@@ -96,16 +101,27 @@ def _finish_headers(status: int, headers: list[tuple[str, str]], request_id: str
         headers.append(API_CSP)
 
 
-def init_app(app: Flask, state: ServiceState, access_log: AccessLog | None) -> None:
+def init_app(
+    app: Flask,
+    state: ServiceState,
+    access_log: AccessLog | None,
+    gate: RateLimitGate | None = None,
+    fast_answer: tuple[str, FastAnswer] | None = None,
+) -> None:
     """Wrap ``app.wsgi_app`` with the request plumbing and register the body-cap hook.
 
-    Install this before the rate limiter, so that its hook runs after the body cap.
+    ``gate``: the rate limit, checked for every path but the exempt ones.
+    ``fast_answer``: ``(path, answer)``: for a ``GET`` of ``path`` without a body,
+    ``answer(environ)`` may answer without Flask (after the rate limit, like any request).
     """
+    from .ratelimit import BREACHED, EXEMPT_PATHS, refuse_breached
+
     budget = state.settings.request_timeout
     max_body = state.settings.max_body_bytes
     in_flight = state.metrics.in_flight
     observe = state.metrics.observe
     flask_app: WSGIApp = app.wsgi_app
+    fast_path, answer = fast_answer or (None, None)
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = perf_counter()
@@ -116,6 +132,8 @@ def init_app(app: Flask, state: ServiceState, access_log: AccessLog | None) -> N
         )
         token = _request_id.set(request_id)
         seen: list[Any] = [500, UNMATCHED_ROUTE, None]  # status, route, path
+        path_info = environ.get("PATH_INFO")
+        limit_headers: list[tuple[str, str]] = []
 
         def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             code = seen[0] = int(status[:3])
@@ -125,11 +143,36 @@ def init_app(app: Flask, state: ServiceState, access_log: AccessLog | None) -> N
                 if rule is not None:
                     seen[1] = rule.rule
                 seen[2] = req.path
+            if limit_headers:
+                headers += limit_headers
             _finish_headers(code, headers, request_id)
             return start_response(status, headers, exc_info)
 
         in_flight.inc()
         try:
+            breached = None
+            if gate is not None and path_info not in EXEMPT_PATHS:
+                headers, breached = gate.check(environ.get("REMOTE_ADDR") or "unknown")
+                limit_headers += headers
+                if breached is not None:
+                    environ[BREACHED] = breached  # refuse_breached answers the 429 in Flask
+            if (
+                path_info == fast_path
+                and breached is None
+                and environ.get("REQUEST_METHOD") == "GET"
+                and not environ.get("CONTENT_LENGTH")
+                and "HTTP_TRANSFER_ENCODING" not in environ
+            ):
+                assert answer is not None
+                fast = answer(environ)
+                if fast is not None:
+                    fast_status, fast_headers, body = fast
+                    code = seen[0] = int(fast_status[:3])
+                    seen[1] = seen[2] = path_info
+                    fast_headers += limit_headers
+                    _finish_headers(code, fast_headers, request_id)
+                    start_response(fast_status, fast_headers)
+                    return [body]
             return flask_app(environ, respond)
         finally:
             seconds = perf_counter() - started
@@ -157,3 +200,5 @@ def init_app(app: Flask, state: ServiceState, access_log: AccessLog | None) -> N
 
     app.wsgi_app = wsgi  # type: ignore[method-assign]
     app.before_request(cap_body)
+    if gate is not None:
+        app.before_request(refuse_breached)  # after the body cap, as flask-limiter's hook was

@@ -13,10 +13,12 @@ facts ``osv``, ``kernel``, ``k8s`` exclude the overlays whose constraints they f
 from __future__ import annotations
 
 from time import perf_counter
+from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
 from marshmallow import ValidationError
+from werkzeug.http import parse_etags
 
 from cns_core.criteria import Criteria
 from cns_core.errors import UnavailableError
@@ -34,6 +36,8 @@ from ..schemas import ErrorSchema, RecipeCriteriaSchema, RecipeQuerySchema, Reci
 from ..state import ServiceState, service_state
 
 bp = ApiBlueprint("recipe", __name__, description="Recipes for GPU Kubernetes clusters.")
+
+RECIPE_PATH = "/v1/recipe"
 
 #: Longer query strings are validated every time instead of being remembered.
 MAX_MEMO_QUERY = 512
@@ -56,7 +60,7 @@ _NOT_MODIFIED = "Not modified: If-None-Match matched the ETag."
 _NO_FACTS = NodeFacts()
 
 
-@bp.route("/v1/recipe")
+@bp.route(RECIPE_PATH)
 class Recipe(MethodView):
     """The recipe for some criteria."""
 
@@ -135,6 +139,31 @@ def recipe_response(
     ):
         return Response(status=304, headers=entry.validators)
     return Response(entry.body, headers=entry.headers)
+
+
+def cached_answer(
+    state: ServiceState, environ: dict[str, Any]
+) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    """``GET /v1/recipe`` from the caches alone, without Flask: (status, headers, body), or None.
+
+    Answers only a query string seen (and validated) before whose recipe is cached, with
+    the bytes and headers the view sends for it (200, or 304 when If-None-Match matches);
+    anything else (first sight, an error, a cache miss) is None: Flask answers it. A cached
+    recipe passed the allowlists when it was built (the settings do not change).
+    """
+    query = state.queries.get(environ.get("QUERY_STRING", "").encode("latin-1"))
+    if query is None:
+        return None
+    entry = state.recipes.get(query.criteria.cache_key if query.plain else query.cache_key)
+    if entry is None:
+        return None
+    state.metrics.recipe_cache_hits.inc()
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None and parse_etags(if_none_match).contains_weak(
+        entry.etag.strip('"')
+    ):
+        return "304 NOT MODIFIED", list(entry.validators), b""
+    return "200 OK", list(entry.wire_headers), entry.body
 
 
 def _build(

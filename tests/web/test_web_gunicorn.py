@@ -132,6 +132,26 @@ def test_rate_limit_is_shared_by_workers_through_redis(redis_url, tmp_path):
         assert workers <= counter_pids(tmp_path)  # both workers answered, one limit held
 
 
+def test_without_redis_the_limit_holds_for_the_service_not_per_worker(tmp_path):
+    """memory:// with 2 workers: each enforces half the limit, so 800 requests from one client
+    get at most the documented 200 through (2 workers x their own 200 let 400 through)."""
+    env = {"CNS_RATE_LIMIT": "200 per minute", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    with Server("wsgi:app", env=env) as server:
+        workers = wait_for_workers(server, 2)
+
+        def one(_: int) -> tuple[int, str]:
+            answer = request(server.port, "/v1/recipe?service=eks", source="127.0.4.1")
+            return answer.status, answer.headers["x-ratelimit-limit"]
+
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(one, range(800)))
+        assert workers <= counter_pids(tmp_path)  # both workers answered
+    passed = sum(status == 200 for status, _ in answers)
+    assert 100 <= passed <= 200
+    assert {status for status, _ in answers} == {200, 429}
+    assert {limit for _, limit in answers} == {"100"}  # the share each worker enforces
+
+
 def test_chunked_body_over_the_cap_is_413():
     with Server("wsgi:app", env={"CNS_MAX_BODY_BYTES": "100"}) as server:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
