@@ -1,7 +1,7 @@
 """Benchmark ``GET /v1/recipe`` (full middleware) against the bare-Flask ceiling, same run.
 
-    .venv/bin/python -m bench.bench_recipe                 # gthread (our config)
-    .venv/bin/python -m bench.bench_recipe --worker-class sync gthread --rounds 3
+    .venv/bin/python -m bench.bench_recipe                 # our config (gevent worker)
+    .venv/bin/python -m bench.bench_recipe --worker-class config gthread sync --rounds 3
 
 For each worker class, three servers run side by side: the bare-Flask ceiling, cns
 with the full middleware (its rate limit raised so that it is measured, not hit) and
@@ -22,6 +22,8 @@ from .wrk_run import Server, WrkResult, run_wrk, wrk_available
 
 RECIPE_PATH = "/v1/recipe?service=eks&accelerator=h100&intent=training&os=ubuntu"
 BENCH_ENV = {"CNS_RATE_LIMIT": "100000000 per 1 second"}
+#: The worker class named "config": gunicorn.conf.py's own (no -k).
+CONFIG = "config"
 #: The servers measured in each round: name, WSGI app, extra environment, path.
 TARGETS = (
     ("ceiling", "bench.ceiling_app:app", {}, "/v1/recipe"),
@@ -49,7 +51,7 @@ def run_rounds(worker_class: str, connections: int, seconds: int, rounds: int) -
     The order rotates every round, so that drift in the machine's load (other jobs)
     spreads over all targets instead of favouring the one measured first.
     """
-    args = ["--worker-class", worker_class]
+    args = [] if worker_class == CONFIG else ["--worker-class", worker_class]
     with ExitStack() as stack:
         servers = {}
         for name, app, env, path in TARGETS:
@@ -105,7 +107,7 @@ def report(worker_class: str, samples: list[Sample]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--worker-class", nargs="+", default=["gthread"])
+    parser.add_argument("--worker-class", nargs="+", default=[CONFIG])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=5)

@@ -6,9 +6,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
 
 def deep_copy(value: Any) -> Any:
     """Copy nested dicts and lists of plain data (much faster than copy.deepcopy)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _SCALARS else deep_copy(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [v if type(v) in _SCALARS else deep_copy(v) for v in value]
+    if kind in _SCALARS:
+        return value
     if isinstance(value, Mapping):
         return {k: deep_copy(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -23,18 +32,26 @@ def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str,
     included) replaces what ``base`` had.
     """
     out = deep_copy(base)
-    for key, value in overlay.items():
-        current = out.get(key)
-        if isinstance(current, dict) and isinstance(value, Mapping):
-            out[key] = deep_merge(current, value)
-        else:
-            out[key] = deep_copy(value)
+    merge_into(out, overlay)
     return out
+
+
+def merge_into(target: dict[str, Any], overlay: Mapping[str, Any]) -> None:
+    """Merge a copy of ``overlay`` into ``target`` (which is modified; ``overlay`` is not)."""
+    for key, value in overlay.items():
+        current = target.get(key)
+        if type(current) is dict and isinstance(value, Mapping):
+            merge_into(current, value)
+        else:
+            target[key] = deep_copy(value)
 
 
 def sorted_keys(value: Any) -> Any:
     """The same data with every map's keys sorted (for stable output of free-form maps)."""
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict or isinstance(value, Mapping):
         return {k: sorted_keys(value[k]) for k in sorted(value, key=str)}
     if isinstance(value, list | tuple):
         return [sorted_keys(v) for v in value]

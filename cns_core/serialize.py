@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import yaml
@@ -309,7 +311,21 @@ def dump_yaml(obj: Any) -> str:
     YAML 1.1 spellings such as ``yes``/``on`` are quoted (Helm's reader needs that to
     keep them strings); Unicode line breaks are escaped in double quotes, so every
     string survives a round trip.
+
+    A mapping at the root is written entry by entry: in block style each root entry's
+    text depends on that entry alone, so the text of an entry seen before (same key and
+    value, compared by ``repr``, which tells ``1``, ``'1'``, ``1.0`` and ``True`` apart) is
+    reused. Bundles write the same component values again and again; the output is the
+    same bytes as one ``yaml.dump`` of the whole document (tests/core/test_serialize.py).
     """
+    if type(obj) is dict and obj:
+        parts = [_ENTRIES.text(key, value) for key, value in obj.items()]
+        if not any(part.endswith(_OPEN_END) for part in parts):
+            return "".join(parts)
+    return _dump_yaml(obj)
+
+
+def _dump_yaml(obj: Any) -> str:
     text: str = yaml.dump(
         obj,
         Dumper=_Dumper,
@@ -319,6 +335,44 @@ def dump_yaml(obj: Any) -> str:
         width=1 << 16,
     )
     return text
+
+
+#: A document whose last scalar is open-ended (``|+``, a bare root scalar) ends with this
+#: marker, which belongs at the end of the whole document only: such an entry is not split.
+_OPEN_END = "\n...\n"
+
+
+class _EntryTexts:
+    """A bounded, thread-safe memo of root-entry texts, by ``repr((key, value))``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def text(self, key: Any, value: Any) -> str:
+        fingerprint = repr((key, value))
+        with self._lock:
+            text = self._texts.get(fingerprint)
+            if text is not None:
+                self._texts.move_to_end(fingerprint)
+                return text
+        text = _dump_yaml({key: value})
+        size = len(fingerprint) + len(text)
+        if size > self.max_bytes // 16:
+            return text  # too big to be worth a sixteenth of the memo
+        with self._lock:
+            if fingerprint not in self._texts:
+                self._texts[fingerprint] = text
+                self._bytes += size
+                while self._bytes > self.max_bytes:
+                    old_key, old_text = self._texts.popitem(last=False)
+                    self._bytes -= len(old_key) + len(old_text)
+        return text
+
+
+_ENTRIES = _EntryTexts(max_bytes=8 * 1024 * 1024)
 
 
 def dump(obj: Any, fmt: Format) -> str:

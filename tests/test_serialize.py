@@ -79,3 +79,54 @@ def test_format_parse_and_table():
 @pytest.mark.parametrize("text", ["y", "Y", "n", "N", "yes", "on", "0x1F", "1_000", "2001-01-01"])
 def test_yaml_quotes_what_helms_yaml_1_1_reader_would_not_read_as_a_string(text):
     assert dump_yaml({"k": text}) == f"k: '{text}'\n"
+
+
+#: Strings that push the emitter to its other styles: literal blocks (keep, strip, leading
+#: blanks), quoting, long and non-ASCII keys, document markers.
+tricky_text = st.sampled_from(
+    [
+        "",
+        " ",
+        "a\n",
+        "a\n\n",
+        "\n",
+        " lead\nx",
+        "x\n ",
+        "---",
+        "...",
+        "- x",
+        "? y",
+        "yes",
+        "0o17",
+        "1e3",
+        "k" * 200,
+        "é\u2028",
+        "#",
+        "a: b",
+        "\t",
+        "null",
+    ]
+) | st.text(max_size=12)
+tricky = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | tricky_text,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(tricky_text, children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(tricky_text | st.integers(), tricky, max_size=5))
+def test_yaml_written_entry_by_entry_is_the_same_bytes_as_one_dump(doc):
+    from cns_core.serialize import _dump_yaml
+
+    whole = _dump_yaml(doc)
+    assert dump_yaml(doc) == whole
+    assert dump_yaml(doc) == whole  # the second time from the memo
+    assert dump_yaml({**doc}) == whole
+
+
+def test_the_entry_memo_tells_apart_values_that_compare_equal():
+    texts = {dump_yaml({"a": value}) for value in (1, 1.0, True, "1")}
+    assert len(texts) == 4

@@ -8,8 +8,12 @@ import io
 import os
 import re
 import stat
+import struct
 import tempfile
+import threading
 import zipfile
+import zlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -35,16 +39,134 @@ def file_mode(path: str) -> int:
 
 
 def zip_bytes(files: Mapping[str, bytes]) -> bytes:
-    """A byte-deterministic zip: entries sorted, fixed dates and modes, no directory entries."""
+    """A byte-deterministic zip: entries sorted, fixed dates and modes, no directory entries.
+
+    The bytes are exactly those of :func:`zipfile_bytes` (the standard library's writer,
+    deflate level 6; tests/bundle/test_bundle_archive.py compares them), written here
+    directly so that each file's deflated form is computed once per content: bundles
+    repeat most of their files (scripts, manifests, unchanged values) from one build to
+    the next, and deflate was a third of a fresh bundle's time.
+    """
+    if any(len(data) > _ZIP64_FROM for data in files.values()) or any("\0" in p for p in files):
+        return zipfile_bytes(files)  # never for a bundle: ZIP64 sizes, NUL-truncated names
+    out = bytearray()
+    central = bytearray()
+    for path in sorted(files):
+        data = files[path]
+        crc, deflated = _DEFLATED.get(data)
+        try:
+            name, flags = path.encode("ascii"), 0
+        except UnicodeEncodeError:
+            name, flags = path.encode("utf-8"), _UTF8_NAME
+        offset = len(out)
+        out += struct.pack(
+            zipfile.structFileHeader,
+            zipfile.stringFileHeader,
+            _VERSION,
+            0,
+            flags,
+            zipfile.ZIP_DEFLATED,
+            _DOS_TIME,
+            _DOS_DATE,
+            crc,
+            len(deflated),
+            len(data),
+            len(name),
+            0,
+        )
+        out += name
+        out += deflated
+        central += struct.pack(
+            zipfile.structCentralDir,
+            zipfile.stringCentralDir,
+            _VERSION,
+            _UNIX,
+            _VERSION,
+            0,
+            flags,
+            zipfile.ZIP_DEFLATED,
+            _DOS_TIME,
+            _DOS_DATE,
+            crc,
+            len(deflated),
+            len(data),
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            (0o100000 | file_mode(path)) << 16,
+            offset,
+        )
+        central += name
+    start = len(out)
+    out += central
+    out += struct.pack(
+        zipfile.structEndArchive,
+        zipfile.stringEndArchive,
+        0,
+        0,
+        len(files),
+        len(files),
+        len(central),
+        start,
+        0,
+    )
+    return bytes(out)
+
+
+def zipfile_bytes(files: Mapping[str, bytes]) -> bytes:
+    """The same archive as :func:`zip_bytes`, written by :mod:`zipfile` (the reference)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for path in sorted(files):
             info = zipfile.ZipInfo(path, date_time=ZIP_DATE)
-            info.create_system = 3  # unix, so the mode below is honoured by unzip
+            info.create_system = _UNIX  # so that unzip honours the mode below
             info.external_attr = (0o100000 | file_mode(path)) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, files[path], compresslevel=COMPRESS_LEVEL)
     return buffer.getvalue()
+
+
+_VERSION = 20  # "version needed to extract" and "made by": deflate, as zipfile writes it
+_UNIX = 3
+_UTF8_NAME = 0x800
+_DOS_DATE = (ZIP_DATE[0] - 1980) << 9 | ZIP_DATE[1] << 5 | ZIP_DATE[2]
+_DOS_TIME = ZIP_DATE[3] << 11 | ZIP_DATE[4] << 5 | ZIP_DATE[5] // 2
+#: zipfile switches to ZIP64 headers for files this large (never a bundle's).
+_ZIP64_FROM = int(zipfile.ZIP64_LIMIT / 1.05)
+
+
+class _DeflateMemo:
+    """(crc32, raw deflate at COMPRESS_LEVEL) of file contents, kept up to ``max_bytes``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[bytes, tuple[int, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, data: bytes) -> tuple[int, bytes]:
+        with self._lock:
+            entry = self._entries.get(data)
+            if entry is not None:
+                self._entries.move_to_end(data)
+                return entry
+        compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+        entry = (zlib.crc32(data), compressor.compress(data) + compressor.flush())
+        size = len(data) + len(entry[1])
+        if size <= self.max_bytes // 16:
+            with self._lock:
+                if data not in self._entries:
+                    self._entries[data] = entry
+                    self._bytes += size
+                    while self._bytes > self.max_bytes:
+                        old, (_, old_deflated) = self._entries.popitem(last=False)
+                        self._bytes -= len(old) + len(old_deflated)
+        return entry
+
+
+_DEFLATED = _DeflateMemo(max_bytes=16 * 1024 * 1024)
 
 
 def write_zip(data: bytes, dest: Path) -> None:

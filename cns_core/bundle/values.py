@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ..nested_maps import deep_merge, sorted_keys
+from ..nested_maps import merge_into, sorted_keys
 from ..recipes.model import ComponentRef
 from ..recipes.registry import RegistryComponent
 from ..recipes.store import NOT_REFERENCED, RecipeStore, base_values_path
@@ -43,8 +43,8 @@ def component_values(
             if path == base:
                 continue
             raise InvalidRequestError(f"component {ref.name}: valuesFile {path!r} {NOT_REFERENCED}")
-        values = deep_merge(values, _parsed_values(text, path))
-    values = deep_merge(values, ref.overrides)
+        merge_into(values, _parsed_values(text, path))
+    merge_into(values, ref.overrides)
     for override in overrides:
         set_path(values, override, ref.name)
     if entry is not None:

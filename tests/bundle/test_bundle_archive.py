@@ -7,9 +7,11 @@ import io
 import zipfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cns_core.bundle import BundleOptions, generate_bundle
-from cns_core.bundle.archive import write_tree, write_zip
+from cns_core.bundle.archive import write_tree, write_zip, zip_bytes, zipfile_bytes
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult
 
@@ -128,3 +130,24 @@ def test_bad_component_refs_are_errors(store, gb200, mutate, message):
     recipe = RecipeResult.from_dict(doc)
     with pytest.raises(InvalidRequestError, match=message.replace(".", r"\.")):
         generate_bundle(recipe, store, BundleOptions())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=12).filter(lambda p: "\0" not in p and p[-1] != "/"),
+        st.binary(max_size=300) | st.sampled_from([b"", b"x" * 5000, b"#!/bin/sh\n"]),
+        max_size=6,
+    )
+)
+def test_the_zip_writer_writes_exactly_what_zipfile_writes(files):
+    assert zip_bytes(files) == zipfile_bytes(files)
+    assert zip_bytes(files) == zipfile_bytes(files)  # again, from the deflate memo
+
+
+@pytest.mark.parametrize("deployer", ["helm", "argocd", "flux"])
+def test_bundle_zips_are_the_bytes_zipfile_writes(store, gb200, deployer):
+    bundle = generate_bundle(gb200, store, BundleOptions.parse(deployer=deployer, **OPTIONS))
+    assert bundle.zip == zipfile_bytes(bundle.files)
+    with zipfile.ZipFile(io.BytesIO(bundle.zip)) as archive:
+        assert archive.testzip() is None
