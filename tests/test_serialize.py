@@ -130,3 +130,176 @@ def test_yaml_written_entry_by_entry_is_the_same_bytes_as_one_dump(doc):
 def test_the_entry_memo_tells_apart_values_that_compare_equal():
     texts = {dump_yaml({"a": value}) for value in (1, 1.0, True, "1")}
     assert len(texts) == 4
+
+
+#: Plain scalars whose YAML 1.2 reading differs from YAML 1.1's, or that are easy to misread.
+plain_scalars = st.sampled_from(
+    [
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "n",
+        "True",
+        "TRUE",
+        "tRue",
+        "null",
+        "Null",
+        "~",
+        "",
+        "017",
+        "0o17",
+        "0x1F",
+        "0b101",
+        "1_000",
+        "-_",
+        "+1",
+        "-0",
+        ".5",
+        "1.",
+        "1e3",
+        "1.5e3",
+        "1E+3",
+        ".inf",
+        "-.Inf",
+        ".NaN",
+        "1:20",
+        "1:20.5",
+        "2001-12-14",
+        "2001-12-14 21:59:43.10",
+        "<<",
+        "=",
+        "0.1_1",
+        "- x",
+        "#x",
+        "a #b",
+        "12 ",
+        "1,000",
+        "0x",
+        "00",
+        "+.inf",
+    ]
+)
+flow_text = st.recursive(
+    plain_scalars | st.text(st.characters(blacklist_categories=["Cs"]), max_size=6).map(repr),
+    lambda children: (
+        st.lists(children, max_size=3).map(lambda items: "[" + ", ".join(items) + "]")
+        | st.lists(st.tuples(plain_scalars, children), max_size=3).map(
+            lambda pairs: "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+        )
+    ),
+    max_leaves=8,
+)
+block_text = st.lists(st.tuples(plain_scalars, flow_text | plain_scalars), max_size=6).map(
+    lambda pairs: "".join(f"{k}: {v}\n" for k, v in pairs)
+)
+snippets = st.sampled_from(
+    [
+        "a: &x 1\nb: *x\n",
+        "a: !!str 12\n",
+        "a: !!int '12'\n",
+        "a: ! 12\n",
+        "a: !foo x\n",
+        "%YAML 1.1\n---\na: yes\n",
+        "a: 1\n---\nb: 2\n",
+        "a: 1\na: 2\n",
+        "1: a\ntrue: b\n",
+        "1: a\n1.0: b\n",
+        "? [a]\n: b\n",
+        "<<: {a: 1}\nb: 2\n",
+        "a: !!binary aGk=\n",
+        "---\n",
+        "# only a comment\n",
+        "a: [1, 2\n",
+        "a: {b: c}: d\n",
+        "- - - x\n",
+        "a: |\n  x\n  y\n",
+        "a: >-\n  x\n  y\n",
+        "'a': \"b\\tc\"\n",
+        "a: !!float 1\n",
+        "a: !!null ''\n",
+        "[a, b]\n",
+        "just a scalar\n",
+        "a: 'it''s'\n",
+    ]
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    snippets | block_text | flow_text | st.builds(dump_yaml, tricky),
+    st.booleans(),
+    st.none() | st.integers(min_value=0, max_value=12),
+)
+def test_the_libyaml_fast_path_reads_what_ruamel_reads(text, trusted, max_nodes):
+    """Each document is read exactly as ruamel's guarded path reads it (trusted or not,
+    with or without a cap on its keys and values), or handed to it."""
+    from cns_core.serialize import _UNHANDLED, _load_fast, _load_ruamel
+
+    fast = _load_fast(text, trusted=trusted, max_nodes=max_nodes)
+    try:
+        expected = _load_ruamel(text, "<input>", trusted=trusted, max_nodes=max_nodes)
+    except Exception:  # refused (or failed) on ruamel's path: the fast path must not read it
+        assert fast is _UNHANDLED, text
+        return
+    if fast is not _UNHANDLED:
+        assert repr(fast) == repr(expected), text
+
+
+@pytest.mark.parametrize("name", ["h100-eks-ubuntu.yaml", "gb200-eks-ubuntu.yaml"])
+def test_real_snapshots_take_the_fast_path(name):
+    from ruamel.yaml import YAML
+
+    from cns_core.serialize import _UNHANDLED, _load_fast
+    from tests.conftest import EXAMPLE_SNAPSHOTS
+
+    text = (EXAMPLE_SNAPSHOTS / name).read_text()
+    fast = _load_fast(text, max_nodes=100_000)
+    assert fast is not _UNHANDLED
+    assert repr(fast) == repr(YAML(typ="safe").load(text))
+
+
+def test_documents_with_aliases_or_deep_nesting_still_get_the_guarded_errors():
+    with pytest.raises(InvalidRequestError, match="aliases are not allowed"):
+        load_yaml("a: &x [1]\nb: *x\n")
+    with pytest.raises(InvalidRequestError, match="maximum depth"):
+        load_yaml("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
+    with pytest.raises(InvalidRequestError, match="duplicate key"):
+        load_yaml("a: 1\na: 2\n")
+    with pytest.raises(InvalidRequestError, match="at most 3 are allowed"):
+        load_yaml("a: [1, 2]\n", max_nodes=3)
+    with pytest.raises(InvalidRequestError, match="is not a string"):
+        load_yaml("1: a\n")  # the plain-data check applies to what the fast path read
+    assert load_yaml("t: 2001-12-14\n") == {"t": "2001-12-14"}  # untrusted: a string
+
+
+def test_the_yaml_1_2_resolvers_are_still_ruamels():
+    import re
+
+    from ruamel.yaml import resolver
+
+    from cns_core.serialize import RESOLVERS_1_2
+
+    theirs = [
+        (tag.rsplit(":", 1)[1], regexp.pattern, regexp.flags, "".join(first))
+        for versions, tag, regexp, first in resolver.implicit_resolvers
+        if (1, 2) in versions
+    ]
+    ours = [(name, pattern, "".join(first)) for name, pattern, first in RESOLVERS_1_2]
+    assert [(n, p, f) for n, p, _, f in theirs] == ours
+    for _, pattern, flags, _ in theirs:  # compiled with re.X here: the same where they lack it
+        assert flags & re.X or not re.search(r"[\s#]", pattern)
+
+
+def test_reading_yaml_does_not_import_ruamel_when_libyaml_reads_it():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from cns_core.serialize import load_yaml; "
+        "assert load_yaml('a: [1, yes, 0o17]') == {'a': [1, 'yes', 15]}; "
+        "print(any(m.startswith('ruamel') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
