@@ -8,14 +8,16 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import API_VERSION, __version__
 from ..errors import CNSError, InvalidRequestError, NotFoundError
-from ..recipes.builder import ConstraintEvaluator
 from ..recipes.model import METADATA_KIND, RESULT_KIND, Constraint, parse_constraints
 from ..snapshot.model import Snapshot
 from .expressions import ConstraintPath, Expression
+
+if TYPE_CHECKING:
+    from ..recipes.builder import ConstraintEvaluator
 
 log = logging.getLogger(__name__)
 
