@@ -291,8 +291,23 @@ class _Composer12(getattr(yaml, "CBaseLoader", yaml.BaseLoader)):  # type: ignor
     ruamel's YAML 1.2 does: RESOLVERS_1_2, same regexes, same order."""
 
     yaml_implicit_resolvers: dict[Any, list[tuple[str, Any]]] = {}  # noqa: RUF012 - PyYAML's
+    # No path resolvers: the composer's calls to these hooks go to C builtins that do nothing.
+    descend_resolver: Any = {}.get
+    ascend_resolver: Any = tuple
+
+    def resolve(self, kind: Any, value: Any, implicit: tuple[bool, bool]) -> Any:
+        """PyYAML's resolution, remembered per plain scalar (documents repeat their values)."""
+        if kind is not yaml.ScalarNode or not implicit[0]:
+            return super().resolve(kind, value, implicit)
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            if len(_PLAIN_TAGS) > 4096:
+                _PLAIN_TAGS.clear()
+            tag = _PLAIN_TAGS[value] = super().resolve(kind, value, implicit)
+        return tag
 
 
+_PLAIN_TAGS: dict[str, str] = {}
 for _name, _pattern, _first in RESOLVERS_1_2:
     _Composer12.add_implicit_resolver(
         f"tag:yaml.org,2002:{_name}", re.compile(_pattern, re.X), list(_first)
