@@ -2,7 +2,8 @@
 
 JSON lines are objects with, in order: ``time`` (ISO 8601, UTC, milliseconds), ``level``
 (lowercase), ``logger``, ``message``, any extra fields of the record (``request_id``,
-the access log's ``method``/``status``/...), then ``service`` and ``version``. Text
+``trace_id`` when the request is traced, the access log's ``method``/``status``/...), then
+``service`` and ``version``. Text
 lines carry the same facts. Control characters in messages (CR, LF, ANSI escapes,
 NUL) are escaped in text lines, so no input can forge a line or a terminal sequence
 (JSON escapes them by itself).
@@ -64,6 +65,9 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None)
         if request_id is not None:
             extra["request_id"] = request_id
+        trace_id = getattr(record, "trace_id", None)
+        if trace_id:
+            extra["trace_id"] = trace_id
         if record.exc_info:
             extra["exc_info"] = self.formatException(record.exc_info)
         return json_line(

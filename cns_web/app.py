@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -21,6 +22,7 @@ from .logs import AccessLog, configure_logging
 from .metrics import METRICS_ENDPOINT, METRICS_OPERATION, init_metrics
 from .ratelimit import init_rate_limit
 from .state import ServiceState
+from .tracing import init_tracing
 
 #: Distinct query strings whose parsed criteria are remembered (validation runs once each).
 QUERY_MEMO_SIZE = 1024
@@ -70,6 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     gate = init_rate_limit(app, settings, state.metrics) if settings.rate_limit_enabled else None
     fast = (recipe.RECIPE_PATH, functools.partial(recipe.cached_answer, state))
     middleware.init_app(app, state, AccessLog.create(settings, log_handler), gate, fast)
+    init_tracing(app, {**os.environ, **(config or {})})  # off unless OTEL_* ask for it
     if settings.trusted_proxies:  # outermost: everything inside sees the client's address
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.before_request(refuse_empty_segments)

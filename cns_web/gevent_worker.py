@@ -11,6 +11,7 @@ patching after the fork) is gunicorn's.
 
 from __future__ import annotations
 
+import signal
 import time
 from functools import partial
 from typing import Any
@@ -28,16 +29,26 @@ TICK = 1.0
 class GeventWorker(_GunicornGeventWorker):
     """gunicorn's gevent worker whose SIGTERM closes the listeners at once."""
 
+    _exiting: Event | None = None
+
     def init_process(self) -> None:
-        self._exiting = Event()
+        # Until gunicorn installs the worker's handlers (after monkey patching and the app's
+        # set-up), a SIGTERM would reach the master's handler, inherited by the fork, and be
+        # lost: the worker would then run until the master kills it, graceful_timeout later.
+        signal.signal(signal.SIGTERM, self._exit_while_booting)
         super().init_process()
+
+    def _exit_while_booting(self, sig: int, frame: Any) -> None:
+        self.alive = False
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         super().handle_exit(sig, frame)
-        self._exiting.set()
+        if self._exiting is not None:
+            self._exiting.set()
 
     def run(self) -> None:
         """gunicorn's ``GeventWorker.run`` (plain sockets), waiting on an event instead of a sleep."""
+        self._exiting = Event()
         servers: list[StreamServer] = []
         ssl_args: dict[str, Any] = {}
         if self.cfg.is_ssl:

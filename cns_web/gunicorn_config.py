@@ -17,6 +17,7 @@ from typing import Any
 
 from cns_core.errors import CNSError
 from cns_web.config import EnvReader, Settings
+from cns_web.tracing import requested_exporter
 
 __all__ = [
     "access_log_format",
@@ -61,6 +62,7 @@ def _env_int(name: str, default: int) -> int:
 
 try:
     _settings = Settings.from_env()
+    requested_exporter(os.environ)  # a bad OTEL_TRACES_EXPORTER stops the master here too
 except CNSError as _exc:
     raise SystemExit(f"cns: {_exc}") from None
 

@@ -10,18 +10,23 @@ from cns_core.logrecord import JsonFormatter, TextFormatter, escape_control, iso
 
 from .config import Settings
 from .middleware import log_request_id
+from .tracing import current_trace_id
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s%(trace)s] %(name)s: %(message)s"
 ACCESS_LOGGER = "cns_web.access"
 #: Loggers whose level follows CNS_LOG_LEVEL (others log warnings and errors only).
 OUR_LOGGERS = ("cns_web", "cns_core")
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds ``request_id`` (``-`` outside a request) to every record."""
+    """Adds ``request_id`` (``-`` outside a request) to every record, and ``trace_id`` while
+    a traced request is in progress (``trace``: its text form, `` trace_id=...`` or empty)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = log_request_id()
+        trace_id = current_trace_id()
+        record.trace_id = trace_id
+        record.trace = f" trace_id={trace_id}" if trace_id else ""
         return True
 
 
@@ -77,17 +82,20 @@ class AccessLog:
         seconds: float,
         remote: str | None,
         request_id: str,
+        trace_id: str | None = None,
     ) -> None:
         """Write the line for one finished request."""
         millis = seconds * 1000
         now = time.time()
         if self.json:
+            traced = {"trace_id": trace_id} if trace_id else {}
             line = json_line(
                 seconds=now,
                 level="info",
                 logger=ACCESS_LOGGER,
                 message=f"{method} {path} {status} {millis:.2f}ms",
                 request_id=request_id,
+                **traced,
                 method=method,
                 route=route,
                 path=path,
@@ -97,7 +105,8 @@ class AccessLog:
             )
         else:
             message = escape_control(f"{method} {path} {status} {millis:.2f}ms")
-            line = f"{iso_time(now)} INFO [{request_id}] {ACCESS_LOGGER}: {message}"
+            trace = f" trace_id={trace_id}" if trace_id else ""
+            line = f"{iso_time(now)} INFO [{request_id}{trace}] {ACCESS_LOGGER}: {message}"
         handler = self.handler
         handler.acquire()
         try:

@@ -115,6 +115,7 @@ def init_app(
     ``answer(environ)`` may answer without Flask (after the rate limit, like any request).
     """
     from .ratelimit import BREACHED, EXEMPT_PATHS, refuse_breached
+    from .tracing import current_trace_id
 
     budget = state.settings.request_timeout
     max_body = state.settings.max_body_bytes
@@ -131,12 +132,14 @@ def init_app(
             incoming if incoming and SAFE_REQUEST_ID.fullmatch(incoming) else new_request_id()
         )
         token = _request_id.set(request_id)
-        seen: list[Any] = [500, UNMATCHED_ROUTE, None]  # status, route, path
+        seen: list[Any] = [500, UNMATCHED_ROUTE, None, None]  # status, route, path, trace id
         path_info = environ.get("PATH_INFO")
         limit_headers: list[tuple[str, str]] = []
 
         def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             code = seen[0] = int(status[:3])
+            if state.tracing:  # the request's span is still current here
+                seen[3] = current_trace_id()
             req = environ.get("werkzeug.request")  # Flask's request, still active here
             if req is not None:
                 rule = req.url_rule
@@ -159,6 +162,7 @@ def init_app(
             if (
                 path_info == fast_path
                 and breached is None
+                and not state.tracing
                 and environ.get("REQUEST_METHOD") == "GET"
                 and not environ.get("CONTENT_LENGTH")
                 and "HTTP_TRANSFER_ENCODING" not in environ
@@ -178,7 +182,7 @@ def init_app(
             seconds = perf_counter() - started
             in_flight.dec()
             method = environ.get("REQUEST_METHOD", "")
-            status, route, path = seen
+            status, route, path, trace_id = seen
             observe(method if method in KNOWN_METHODS else "OTHER", route, status, seconds)
             if access_log is not None:
                 access_log.write(
@@ -189,6 +193,7 @@ def init_app(
                     seconds,
                     environ.get("REMOTE_ADDR"),
                     request_id,
+                    trace_id,
                 )
             _request_id.reset(token)
 

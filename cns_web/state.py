@@ -34,6 +34,8 @@ class ServiceState:
     recipes: LRUCache[CachedBody]
     queries: LRUCache[RecipeQuery]
     store: RecipeStore | None = None
+    #: OpenTelemetry traces the requests (cns_web.tracing): every request goes through Flask.
+    tracing: bool = False
     load_error: str | None = None
     _shutting_down: threading.Event = field(default_factory=threading.Event)
 

@@ -13,6 +13,7 @@ from ..recipes.aliases import canonical_recipe
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
 from ..serialize import dump_yaml
+from ..tracing import span
 from .archive import CHECKSUMS_FILE, checksums, zip_bytes
 from .argocd import argocd_files
 from .flux import FLUX_KUSTOMIZATION_FILE, GIT_SOURCE_FILE, flux_files
@@ -49,7 +50,10 @@ class Bundle:
     @functools.cached_property
     def zip(self) -> bytes:
         """The byte-deterministic zip archive of the bundle."""
-        return zip_bytes(self.files)
+        with span("cns.bundle.zip") as current:
+            if current is not None:
+                current.set_attribute("cns.bundle.files", len(self.files))
+            return zip_bytes(self.files)
 
     @functools.cached_property
     def checksum(self) -> str:
@@ -74,7 +78,19 @@ def generate_bundle(
     planned and before each later stage; whatever it raises stops the build (the
     service passes its request deadline, so an over-budget build stops early).
     """
-    check = checkpoint or no_checkpoint
+    with span("cns.bundle.render") as current:
+        if current is not None:
+            current.set_attribute("cns.bundle.deployer", options.deployer.value)
+        return _render(recipe, store, options, version, checkpoint or no_checkpoint)
+
+
+def _render(
+    recipe: RecipeResult,
+    store: RecipeStore,
+    options: BundleOptions,
+    version: str,
+    check: Checkpoint,
+) -> Bundle:
     recipe = canonical_recipe(recipe, store.registry, store.files)
     components, warnings = plan_bundle(recipe, store, options, check)
     check(f"writing the {options.deployer.value} files")

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from .. import __version__
 from ..criteria import Criteria
 from ..nested_maps import deep_copy
+from ..tracing import span
 from .explain import Change, component_changes, constraint_change
 from .graph import deployment_order
 from .model import ComponentRef, Constraint, ConstraintWarning, RecipeMetadata, RecipeResult
@@ -42,6 +43,19 @@ def build_recipe(
     from it, and the reasons are reported as constraint warnings. With an
     ``explain`` list, what each layer changed is appended to it.
     """
+    with span("cns.recipe.build") as current:
+        if current is not None:
+            current.set_attribute("cns.criteria", str(criteria))
+        return _build(criteria, store, version, evaluator, explain)
+
+
+def _build(
+    criteria: Criteria,
+    store: RecipeStore,
+    version: str,
+    evaluator: ConstraintEvaluator | None,
+    explain: list[Change] | None,
+) -> RecipeResult:
     matched = matching_overlays(store, criteria)
     excluded: list[str] = []
     warnings: list[ConstraintWarning] = []
