@@ -3,11 +3,13 @@
     .venv/bin/python -m bench.bench_recipe                 # our config (gevent worker)
     .venv/bin/python -m bench.bench_recipe --worker-class config gthread sync --rounds 3
 
-For each worker class, three servers run side by side: the bare-Flask ceiling, cns
-with the full middleware (its rate limit raised so that it is measured, not hit) and
-cns without the rate limiter; each round loads each of them in turn with the same
-wrk settings. Reported: req/s, p50/p99, the ratios to the ceiling of the same round
-(and their medians); cold start to /ready and worker RSS go to stderr.
+For each worker class (``config``: gunicorn.conf.py's gevent worker), three servers run
+side by side: the bare-Flask ceiling, cns with the full middleware (its rate limit
+raised so that it is measured, not hit) and cns without the rate limiter; each round
+loads every server of every worker class in turn with the same wrk settings. Reported:
+req/s, p50/p99, the ratios to the ceiling of the same worker class and round (and their
+medians), and each worker class against the first; cold start to /ready and worker RSS
+go to stderr.
 """
 
 from __future__ import annotations
@@ -34,60 +36,69 @@ TARGETS = (
 
 @dataclass
 class Sample:
-    """One round: a wrk result per target."""
+    """One round: a wrk result per target (``name`` or ``name/worker-class``)."""
 
     results: dict[str, WrkResult]
+    suffix: str = ""
+
+    def of(self, name: str) -> WrkResult:
+        return self.results[name + self.suffix]
 
     def ratio(self, name: str) -> float:
-        return self.results[name].requests_per_second / self.results["ceiling"].requests_per_second
+        return self.of(name).requests_per_second / self.of("ceiling").requests_per_second
 
     def p99_ratio(self, name: str) -> float:
-        return self.results[name].p99_ms / self.results["ceiling"].p99_ms
+        return self.of(name).p99_ms / self.of("ceiling").p99_ms
 
 
-def run_rounds(worker_class: str, connections: int, seconds: int, rounds: int) -> list[Sample]:
-    """Start every target once, then run wrk on each in turn, ``rounds`` times.
+def run_rounds(
+    worker_classes: list[str], connections: int, seconds: int, rounds: int
+) -> dict[str, list[Sample]]:
+    """Start every target under every worker class, then run wrk on each in turn, ``rounds``
+    times: one round measures all of them, so that the ratios of a round share its load.
 
     The order rotates every round, so that drift in the machine's load (other jobs)
     spreads over all targets instead of favouring the one measured first.
     """
-    args = [] if worker_class == CONFIG else ["--worker-class", worker_class]
     with ExitStack() as stack:
-        servers = {}
-        for name, app, env, path in TARGETS:
-            server = stack.enter_context(Server(app, env=env, args=args))
-            servers[name] = (server, server.url(path))
-            run_wrk(server.url(path), connections=connections, seconds=1)  # warm-up
-            print(
-                f"{name}: ready in {server.startup_seconds:.2f} s, worker RSS "
-                f"{', '.join(f'{r:.1f}' for r in server.worker_rss_mib())} MiB",
-                file=sys.stderr,
-            )
-        samples = []
+        servers: dict[str, str] = {}
+        for worker_class in worker_classes:
+            args = [] if worker_class == CONFIG else ["--worker-class", worker_class]
+            for name, app, env, path in TARGETS:
+                server = stack.enter_context(Server(app, env=env, args=args))
+                key = f"{name}/{worker_class}"
+                servers[key] = server.url(path)
+                run_wrk(servers[key], connections=connections, seconds=1)  # warm-up
+                print(
+                    f"{key}: ready in {server.startup_seconds:.2f} s, worker RSS "
+                    f"{', '.join(f'{r:.1f}' for r in server.worker_rss_mib())} MiB",
+                    file=sys.stderr,
+                )
+        results: list[dict[str, WrkResult]] = []
+        names = list(servers)
         for i in range(rounds):
-            names = [t[0] for t in TARGETS]
-            names = names[i % len(names) :] + names[: i % len(names)]
-            results = {}
-            for name in names:
-                result = run_wrk(servers[name][1], connections=connections, seconds=seconds)
+            shift = i % len(names)
+            results.append({})
+            for key in names[shift:] + names[:shift]:
+                result = run_wrk(servers[key], connections=connections, seconds=seconds)
                 if result.non_2xx or result.socket_errors:
-                    raise RuntimeError(f"errors during the {name} run: {result}")
-                results[name] = result
-            samples.append(Sample(results))
-    return samples
+                    raise RuntimeError(f"errors during the {key} run: {result}")
+                results[-1][key] = result
+    return {wc: [Sample(r, f"/{wc}") for r in results] for wc in worker_classes}
 
 
 def report(worker_class: str, samples: list[Sample]) -> str:
     """Markdown table rows for the samples, plus the median ratios."""
+    label = "gevent (gunicorn.conf.py)" if worker_class == CONFIG else worker_class
     lines = [
-        f"### worker class `{worker_class}`",
+        f"#### worker class `{label}`",
         "",
         "| round | ceiling req/s | ceiling p99 ms | cns req/s | cns p50 ms | cns p99 ms "
         "| req/s ratio | p99 ratio | no-limiter req/s | no-limiter ratio |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, s in enumerate(samples, 1):
-        ceiling, cns, bare = (s.results[t[0]] for t in TARGETS)
+        ceiling, cns, bare = (s.of(t[0]) for t in TARGETS)
         lines.append(
             f"| {i} | {ceiling.requests_per_second:,.0f} | {ceiling.p99_ms:.2f} "
             f"| {cns.requests_per_second:,.0f} | {cns.p50_ms:.2f} | {cns.p99_ms:.2f} "
@@ -105,6 +116,23 @@ def report(worker_class: str, samples: list[Sample]) -> str:
     return "\n".join(lines)
 
 
+def compare(by_class: dict[str, list[Sample]]) -> str:
+    """Each worker class against the first one, round by round (same load): median ratios."""
+    first, *others = by_class
+    lines = []
+    for other in others:
+        for name in ("ceiling", "cns"):
+            ratios = [
+                b.of(name).requests_per_second / a.of(name).requests_per_second
+                for a, b in zip(by_class[first], by_class[other], strict=True)
+            ]
+            lines.append(
+                f"{name} under {other} / under {first}: median req/s ratio "
+                f"{statistics.median(ratios):.2f}"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker-class", nargs="+", default=[CONFIG])
@@ -114,9 +142,11 @@ def main() -> None:
     opts = parser.parse_args()
     if not wrk_available():
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    for worker_class in opts.worker_class:
-        samples = run_rounds(worker_class, opts.connections, opts.seconds, opts.rounds)
+    by_class = run_rounds(opts.worker_class, opts.connections, opts.seconds, opts.rounds)
+    for worker_class, samples in by_class.items():
         print(report(worker_class, samples), "\n", flush=True)
+    if len(by_class) > 1:
+        print(compare(by_class), flush=True)
 
 
 if __name__ == "__main__":

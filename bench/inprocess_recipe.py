@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.inprocess_recipe            # defaults (limiter on, access log on)
     CNS_RATE_LIMIT_ENABLED=false .venv/bin/python -m bench.inprocess_recipe
+    .venv/bin/python -m bench.inprocess_recipe --traced   # OpenTelemetry on (in-memory spans)
 
 Each app is called as a WSGI callable with a prebuilt environ; the best of several
 batches is reported, which filters out noise from other jobs on the machine.
@@ -9,6 +10,7 @@ batches is reported, which filters out noise from other jobs on the machine.
 
 from __future__ import annotations
 
+import argparse
 import io
 import logging
 import time
@@ -44,9 +46,30 @@ def per_request_us(
     return best * 1e6
 
 
+def traced(app: Any) -> None:
+    """Trace ``app`` with the SDK, spans exported to nowhere (what a span costs us)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+    from cns_web.tracing import instrument
+
+    class Discard(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(Discard()))
+    instrument(app, provider)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--traced", action="store_true")
+    opts = parser.parse_args()
     path, _, query = RECIPE_PATH.partition("?")
     cns = create_app({"CNS_RATE_LIMIT": "100000000 per 1 second"})
+    if opts.traced:
+        traced(cns)
     for handler in logging.getLogger().handlers:  # keep the access log, not the terminal noise
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(io.StringIO())

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.fleet import Instance, request
-from tests.web.slow_clients import KINDS, SlowClients
+from bench.slow_clients import KINDS, SlowClients
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 

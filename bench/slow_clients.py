@@ -1,4 +1,4 @@
-"""Slow clients on loopback, for the tests that check the service keeps answering others.
+"""Slow clients on loopback, for the slow-client tests and bench/bench_slow_clients.py.
 
 Three kinds, each a real TCP connection driven from one background thread:
 

@@ -1,0 +1,65 @@
+"""In-process cost of one fresh bundle (no server): parse the recipe body, build, zip.
+
+    .venv/bin/python -m bench.inprocess_bundle            # warm: memos of earlier builds kept
+    .venv/bin/python -m bench.inprocess_bundle --cold     # every memo emptied before each build
+
+The body is bench_bundle's (the EKS GB200 Ubuntu training recipe, Helm, one accelerated
+toleration) and every build has its own ``set`` override, as in bench_bundle's ``fresh``
+load. Warm is what a running service sees (YAML entry texts and deflated files of earlier
+bundles are reused); cold is a first build. Best of 7 batches of 50 builds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from cns_core.bundle import BundleOptions, generate_bundle
+from cns_core.criteria import Criteria
+from cns_core.recipes import RecipeResult, build_recipe, load_store
+
+from .bench_bundle import CRITERIA
+
+
+def clear_memos() -> None:
+    """Empty the memos of the YAML writer and the zip writer (where they exist)."""
+    from cns_core import serialize
+    from cns_core.bundle import archive
+
+    for owner, name in ((serialize, "_ENTRIES"), (archive, "_DEFLATED")):
+        memo = getattr(owner, name, None)
+        if memo is not None:
+            memo.__init__(memo.max_bytes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--cold", action="store_true")
+    opts = parser.parse_args()
+    store = load_store()
+    body = json.dumps(build_recipe(Criteria.parse(CRITERIA), store).to_dict())
+
+    def one(i: int) -> bytes:
+        if opts.cold:
+            clear_memos()
+        recipe = RecipeResult.from_dict(json.loads(body), source="bench")
+        options = BundleOptions.parse(
+            sets=[f"gpu-operator:bench.id=b{i}"],
+            accelerated_node_toleration=["nvidia.com/gpu:NoSchedule"],
+        )
+        return generate_bundle(recipe, store, options).zip
+
+    for i in range(20):
+        one(i)
+    best = float("inf")
+    for batch in range(7):
+        started = time.perf_counter()
+        for i in range(50):
+            one(1000 * batch + i)
+        best = min(best, (time.perf_counter() - started) / 50)
+    print(f"{'cold' if opts.cold else 'warm'}: {best * 1000:.2f} ms per bundle")
+
+
+if __name__ == "__main__":
+    main()
