@@ -13,23 +13,48 @@ from __future__ import annotations
 
 import signal
 import time
+import warnings
 from functools import partial
 from typing import Any
 
 import gevent
 from gevent.event import Event
+from gevent.monkey import MonkeyPatchWarning
 from gevent.pool import Pool
 from gevent.server import StreamServer
 from gunicorn.workers.ggevent import GeventWorker as _GunicornGeventWorker
 
 #: Seconds between heartbeats to the master (gunicorn's gevent worker uses the same).
 TICK = 1.0
+_SSL_WARNING = (
+    r"(?s)Monkey-patching ssl after ssl has already been imported.*Modules that had direct "
+    r"imports \(NOT patched\): \['redis\.asyncio\.connection \([^)]*\)'\]\."
+)
+
+
+class _Listener:
+    """What a connection's handler needs of its listening socket: the address, kept, since
+    the socket is closed at SIGTERM while accepted connections are still being served."""
+
+    def __init__(self, name: Any) -> None:
+        self.name = name
+
+    def getsockname(self) -> Any:
+        return self.name
 
 
 class GeventWorker(_GunicornGeventWorker):
     """gunicorn's gevent worker whose SIGTERM closes the listeners at once."""
 
     _exiting: Event | None = None
+
+    def patch(self) -> None:
+        """gunicorn's monkey patching, without gevent's warning about ssl imported before it
+        when the only module it names is redis.asyncio's (ssl is always imported first:
+        werkzeug needs http.client; redis.asyncio is never used in a worker)."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_SSL_WARNING, category=MonkeyPatchWarning)
+            super().patch()
 
     def init_process(self) -> None:
         # Until gunicorn installs the worker's handlers (after monkey patching and the app's
@@ -59,7 +84,7 @@ class GeventWorker(_GunicornGeventWorker):
             sock.setblocking(1)
             server = StreamServer(
                 sock,
-                handle=partial(self.handle, sock),
+                handle=partial(self.handle, _Listener(sock.getsockname())),
                 spawn=Pool(self.worker_connections),
                 **ssl_args,
             )
