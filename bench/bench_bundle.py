@@ -13,6 +13,7 @@ import argparse
 import json
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 
 from cns_core.criteria import Criteria
 from cns_core.recipes import build_recipe, load_store
@@ -52,6 +53,8 @@ class Sample:
     cached: WrkResult
     fresh: WrkResult
     rss_mib: list[float]
+    baseline_cached: WrkResult | None = None
+    baseline_fresh: WrkResult | None = None
 
 
 def lua_script(fresh: bool) -> str:
@@ -60,23 +63,38 @@ def lua_script(fresh: bool) -> str:
     return _LUA % {"body": body, "fresh": "true" if fresh else "false", "path": BUNDLE_PATH}
 
 
-def run_round(connections: int, seconds: int) -> Sample:
-    """The ceiling (8 connections, as DESIGN.md defines it), then cached and fresh bundles."""
+def bundle_loads(server: Server, connections: int, seconds: int) -> tuple[WrkResult, WrkResult]:
+    """(cached, fresh) on one server."""
+    url = server.url(BUNDLE_PATH)
+    cached_lua, fresh_lua = lua_script(False), lua_script(True)
+    run_wrk(url, connections=connections, seconds=1, script=cached_lua)
+    cached = run_wrk(url, connections=connections, seconds=seconds, script=cached_lua)
+    fresh = run_wrk(url, connections=connections, seconds=seconds, script=fresh_lua)
+    for result in (cached, fresh):
+        if result.non_2xx or result.socket_errors:
+            raise RuntimeError(f"errors during the run: {result}")
+    return cached, fresh
+
+
+def run_round(connections: int, seconds: int, baseline: Path | None = None) -> Sample:
+    """The ceiling (8 connections, as DESIGN.md defines it), then cached and fresh bundles
+    (and the same on the ``baseline`` checkout, with its own gunicorn config)."""
     with Server("bench.ceiling_app:app", env=BENCH_ENV) as ceiling_server:
         url = ceiling_server.url("/v1/recipe")
         run_wrk(url, connections=8, seconds=1)
         ceiling = run_wrk(url, connections=8, seconds=seconds)
+    if ceiling.non_2xx or ceiling.socket_errors:
+        raise RuntimeError(f"errors during the run: {ceiling}")
     with Server("wsgi:app", env=BENCH_ENV) as server:
-        url = server.url(BUNDLE_PATH)
-        cached_lua, fresh_lua = lua_script(False), lua_script(True)
-        run_wrk(url, connections=connections, seconds=1, script=cached_lua)
-        cached = run_wrk(url, connections=connections, seconds=seconds, script=cached_lua)
-        fresh = run_wrk(url, connections=connections, seconds=seconds, script=fresh_lua)
+        cached, fresh = bundle_loads(server, connections, seconds)
         rss = server.worker_rss_mib()
-    for result in (ceiling, cached, fresh):
-        if result.non_2xx or result.socket_errors:
-            raise RuntimeError(f"errors during the run: {result}")
-    return Sample(ceiling, cached, fresh, rss)
+    sample = Sample(ceiling, cached, fresh, rss)
+    if baseline is not None:
+        with Server("wsgi:app", env=BENCH_ENV, cwd=baseline) as server:
+            sample.baseline_cached, sample.baseline_fresh = bundle_loads(
+                server, connections, seconds
+            )
+    return sample
 
 
 def report(samples: list[Sample], connections: int) -> str:
@@ -104,9 +122,23 @@ def report(samples: list[Sample], connections: int) -> str:
     )
     lines += [
         "",
-        f"Median ratios: cached {cached:.3f} (target >= 0.15), "
-        f"fresh {fresh:.3f} (target >= 0.037).",
+        f"Median ratios: cached {cached:.3f} (target >= 0.35), fresh {fresh:.3f} (target >= 0.11).",
     ]
+    if all(s.baseline_fresh is not None for s in samples):
+        rows = [
+            (s.baseline_cached.requests_per_second, s.baseline_fresh.requests_per_second, s)
+            for s in samples
+            if s.baseline_cached is not None and s.baseline_fresh is not None
+        ]
+        lines.append(
+            "Baseline checkout, same rounds: cached "
+            + ", ".join(f"{c:,.0f}" for c, _, _ in rows)
+            + " req/s, fresh "
+            + ", ".join(f"{f:,.0f}" for _, f, _ in rows)
+            + f" req/s; median ratios cached "
+            f"{statistics.median(c / s.ceiling.requests_per_second for c, _, s in rows):.3f}, "
+            f"fresh {statistics.median(f / s.ceiling.requests_per_second for _, f, s in rows):.3f}."
+        )
     return "\n".join(lines)
 
 
@@ -115,10 +147,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--baseline", type=Path, help="another checkout measured in each round")
     opts = parser.parse_args()
     if not wrk_available():
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    samples = [run_round(opts.connections, opts.seconds) for _ in range(opts.rounds)]
+    samples = [run_round(opts.connections, opts.seconds, opts.baseline) for _ in range(opts.rounds)]
     print(report(samples, opts.connections), flush=True)
 
 

@@ -19,6 +19,7 @@ import statistics
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 from .wrk_run import Server, WrkResult, run_wrk, wrk_available
 
@@ -26,6 +27,7 @@ RECIPE_PATH = "/v1/recipe?service=eks&accelerator=h100&intent=training&os=ubuntu
 BENCH_ENV = {"CNS_RATE_LIMIT": "100000000 per 1 second"}
 #: The worker class named "config": gunicorn.conf.py's own (no -k).
 CONFIG = "config"
+BASELINE = "baseline"
 #: The servers measured in each round: name, WSGI app, extra environment, path.
 TARGETS = (
     ("ceiling", "bench.ceiling_app:app", {}, "/v1/recipe"),
@@ -52,7 +54,11 @@ class Sample:
 
 
 def run_rounds(
-    worker_classes: list[str], connections: int, seconds: int, rounds: int
+    worker_classes: list[str],
+    connections: int,
+    seconds: int,
+    rounds: int,
+    baseline: Path | None = None,
 ) -> dict[str, list[Sample]]:
     """Start every target under every worker class, then run wrk on each in turn, ``rounds``
     times: one round measures all of them, so that the ratios of a round share its load.
@@ -74,6 +80,10 @@ def run_rounds(
                     f"{', '.join(f'{r:.1f}' for r in server.worker_rss_mib())} MiB",
                     file=sys.stderr,
                 )
+        if baseline is not None:  # another checkout's cns, with its own gunicorn config
+            server = stack.enter_context(Server("wsgi:app", env=BENCH_ENV, cwd=baseline))
+            servers[BASELINE] = server.url(RECIPE_PATH)
+            run_wrk(servers[BASELINE], connections=connections, seconds=1)
         results: list[dict[str, WrkResult]] = []
         names = list(servers)
         for i in range(rounds):
@@ -117,9 +127,22 @@ def report(worker_class: str, samples: list[Sample]) -> str:
 
 
 def compare(by_class: dict[str, list[Sample]]) -> str:
-    """Each worker class against the first one, round by round (same load): median ratios."""
+    """Each worker class against the first one, round by round (same load): median ratios;
+    the baseline checkout's cns against each worker class's ceiling."""
     first, *others = by_class
     lines = []
+    for worker_class, samples in by_class.items():
+        if BASELINE in samples[0].results:
+            ratios = [
+                s.results[BASELINE].requests_per_second / s.of("ceiling").requests_per_second
+                for s in samples
+            ]
+            p99 = [s.results[BASELINE].p99_ms / s.of("ceiling").p99_ms for s in samples]
+            lines.append(
+                f"baseline cns / ceiling under {worker_class}: median req/s ratio "
+                f"{statistics.median(ratios):.2f}, p99 ratio {statistics.median(p99):.2f} "
+                f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
+            )
     for other in others:
         for name in ("ceiling", "cns"):
             ratios = [
@@ -139,14 +162,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. a git worktree of main) whose cns is measured in the "
+        "same rounds, with its own gunicorn config",
+    )
     opts = parser.parse_args()
     if not wrk_available():
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    by_class = run_rounds(opts.worker_class, opts.connections, opts.seconds, opts.rounds)
+    by_class = run_rounds(
+        opts.worker_class, opts.connections, opts.seconds, opts.rounds, opts.baseline
+    )
     for worker_class, samples in by_class.items():
         print(report(worker_class, samples), "\n", flush=True)
-    if len(by_class) > 1:
-        print(compare(by_class), flush=True)
+    print(compare(by_class), flush=True)
 
 
 if __name__ == "__main__":

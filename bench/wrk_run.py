@@ -50,6 +50,8 @@ class Server:
     startup_seconds: float = 0.0
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    #: The checkout to serve (another one measures a baseline: its wsgi.py, config, code).
+    cwd: Path = REPO
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -58,6 +60,8 @@ class Server:
         """Start gunicorn and wait until ``ready_path`` answers 200 (time kept in startup_seconds)."""
         env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
         env.update({"WEB_CONCURRENCY": str(self.workers), **self.env})
+        if self.cwd != REPO:
+            env["PYTHONPATH"] = str(self.cwd)
         handle, log_name = tempfile.mkstemp(prefix="cns-bench-gunicorn-", suffix=".log")
         self.log_path = Path(log_name)
         cmd = [
@@ -66,14 +70,14 @@ class Server:
             "gunicorn",
             self.app,
             "-c",
-            str(GUNICORN_CONF),
+            str(self.cwd / GUNICORN_CONF.name),
             "--bind",
             f"127.0.0.1:{self.port}",
             *self.args,
         ]
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT
+            cmd, cwd=self.cwd, env=env, stdout=handle, stderr=subprocess.STDOUT
         )
         os.close(handle)
         while time.perf_counter() - started < timeout:
