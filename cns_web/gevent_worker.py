@@ -66,6 +66,18 @@ class GeventWorker(_GunicornGeventWorker):
     def _exit_while_booting(self, sig: int, frame: Any) -> None:
         self.alive = False
 
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> bool:
+        """One request, then a turn for the other connections' greenlets.
+
+        A keep-alive connection whose next request has already arrived would otherwise be
+        served again at once, for as long as its client keeps up: the other connections of
+        the worker wait (p99 in the tens of ms under load, docs/benchmarks.md).
+        """
+        try:
+            return bool(super().handle_request(listener_name, req, sock, addr))
+        finally:
+            gevent.sleep(0)
+
     def handle_exit(self, sig: int, frame: Any) -> None:
         super().handle_exit(sig, frame)
         if self._exiting is not None:
