@@ -18,7 +18,7 @@ import argparse
 import statistics
 import sys
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .wrk_run import Server, WrkResult, run_wrk, wrk_available
@@ -42,6 +42,8 @@ class Sample:
 
     results: dict[str, WrkResult]
     suffix: str = ""
+    #: Server CPU time per answered request, in µs (less sensitive than req/s to other load).
+    cpu_us: dict[str, float] = field(default_factory=dict)
 
     def of(self, name: str) -> WrkResult:
         return self.results[name + self.suffix]
@@ -51,6 +53,11 @@ class Sample:
 
     def p99_ratio(self, name: str) -> float:
         return self.of(name).p99_ms / self.of("ceiling").p99_ms
+
+    def cpu_ratio(self, name: str) -> float:
+        """The ceiling's CPU per request over ``name``'s: the req/s ratio of CPU-bound
+        servers given the same CPU."""
+        return self.cpu_us["ceiling" + self.suffix] / self.cpu_us[name + self.suffix]
 
 
 def run_rounds(
@@ -68,12 +75,14 @@ def run_rounds(
     """
     with ExitStack() as stack:
         servers: dict[str, str] = {}
+        handles: dict[str, Server] = {}
         for worker_class in worker_classes:
             args = [] if worker_class == CONFIG else ["--worker-class", worker_class]
             for name, app, env, path in TARGETS:
                 server = stack.enter_context(Server(app, env=env, args=args))
                 key = f"{name}/{worker_class}"
                 servers[key] = server.url(path)
+                handles[key] = server
                 run_wrk(servers[key], connections=connections, seconds=1)  # warm-up
                 print(
                     f"{key}: ready in {server.startup_seconds:.2f} s, worker RSS "
@@ -83,18 +92,27 @@ def run_rounds(
         if baseline is not None:  # another checkout's cns, with its own gunicorn config
             server = stack.enter_context(Server("wsgi:app", env=BENCH_ENV, cwd=baseline))
             servers[BASELINE] = server.url(RECIPE_PATH)
+            handles[BASELINE] = server
             run_wrk(servers[BASELINE], connections=connections, seconds=1)
         results: list[dict[str, WrkResult]] = []
+        cpu: list[dict[str, float]] = []
         names = list(servers)
         for i in range(rounds):
             shift = i % len(names)
             results.append({})
+            cpu.append({})
             for key in names[shift:] + names[:shift]:
+                before = handles[key].cpu_seconds()
                 result = run_wrk(servers[key], connections=connections, seconds=seconds)
+                used = handles[key].cpu_seconds() - before
                 if result.non_2xx or result.socket_errors:
                     raise RuntimeError(f"errors during the {key} run: {result}")
                 results[-1][key] = result
-    return {wc: [Sample(r, f"/{wc}") for r in results] for wc in worker_classes}
+                cpu[-1][key] = used * 1e6 / max(result.requests, 1)
+    return {
+        wc: [Sample(r, f"/{wc}", c) for r, c in zip(results, cpu, strict=True)]
+        for wc in worker_classes
+    }
 
 
 def report(worker_class: str, samples: list[Sample]) -> str:
@@ -104,24 +122,29 @@ def report(worker_class: str, samples: list[Sample]) -> str:
         f"#### worker class `{label}`",
         "",
         "| round | ceiling req/s | ceiling p99 ms | cns req/s | cns p50 ms | cns p99 ms "
-        "| req/s ratio | p99 ratio | no-limiter req/s | no-limiter ratio |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| req/s ratio | p99 ratio | no-limiter req/s | no-limiter ratio "
+        "| CPU µs/req ceiling, cns, no-limiter | CPU ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, s in enumerate(samples, 1):
         ceiling, cns, bare = (s.of(t[0]) for t in TARGETS)
+        cpu = ", ".join(f"{s.cpu_us[t[0] + s.suffix]:.0f}" for t in TARGETS)
         lines.append(
             f"| {i} | {ceiling.requests_per_second:,.0f} | {ceiling.p99_ms:.2f} "
             f"| {cns.requests_per_second:,.0f} | {cns.p50_ms:.2f} | {cns.p99_ms:.2f} "
             f"| {s.ratio('cns'):.2f} | {s.p99_ratio('cns'):.2f} "
-            f"| {bare.requests_per_second:,.0f} | {s.ratio('cns-nolimit'):.2f} |"
+            f"| {bare.requests_per_second:,.0f} | {s.ratio('cns-nolimit'):.2f} "
+            f"| {cpu} | {s.cpu_ratio('cns'):.2f} |"
         )
     ratio = statistics.median(s.ratio("cns") for s in samples)
     p99 = statistics.median(s.p99_ratio("cns") for s in samples)
     bare_ratio = statistics.median(s.ratio("cns-nolimit") for s in samples)
+    cpu_ratio = statistics.median(s.cpu_ratio("cns") for s in samples)
     lines += [
         "",
         f"Median: req/s ratio {ratio:.2f} (target >= 0.85), p99 ratio {p99:.2f} (target <= 2); "
-        f"without the rate limiter {bare_ratio:.2f}.",
+        f"without the rate limiter {bare_ratio:.2f}; CPU per request, ceiling's over cns's, "
+        f"{cpu_ratio:.2f}.",
     ]
     return "\n".join(lines)
 
@@ -138,10 +161,12 @@ def compare(by_class: dict[str, list[Sample]]) -> str:
                 for s in samples
             ]
             p99 = [s.results[BASELINE].p99_ms / s.of("ceiling").p99_ms for s in samples]
+            cpu = [s.cpu_us["ceiling" + s.suffix] / s.cpu_us[BASELINE] for s in samples]
             lines.append(
                 f"baseline cns / ceiling under {worker_class}: median req/s ratio "
-                f"{statistics.median(ratios):.2f}, p99 ratio {statistics.median(p99):.2f} "
-                f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
+                f"{statistics.median(ratios):.2f}, p99 ratio {statistics.median(p99):.2f}, "
+                f"CPU ratio {statistics.median(cpu):.2f} (baseline CPU µs/req "
+                f"{', '.join(f'{s.cpu_us[BASELINE]:.0f}' for s in samples)})"
             )
     for other in others:
         for name in ("ceiling", "cns"):

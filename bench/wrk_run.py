@@ -11,6 +11,7 @@ Lua ``script`` that sets the method, headers and body).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -94,6 +95,15 @@ class Server:
         assert self.process is not None
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in children.read_text().split()]
+
+    def cpu_seconds(self) -> float:
+        """CPU time the master and its workers have run so far (/proc/PID/schedstat, ns)."""
+        assert self.process is not None
+        total = 0
+        for pid in [self.process.pid, *self.worker_pids()]:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        return total / 1e9
 
     def worker_rss_mib(self) -> list[float]:
         """Resident memory of each worker, in MiB."""
