@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.fleet import Instance, request
 from bench.slow_clients import KINDS, SlowClients
+from tests.deploy.fleet import Instance, request
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
