@@ -97,12 +97,14 @@ class Server:
         return [int(pid) for pid in children.read_text().split()]
 
     def cpu_seconds(self) -> float:
-        """CPU time the master and its workers have run so far (/proc/PID/schedstat, ns)."""
+        """CPU time the master and its workers (all their threads) have run so far, from
+        /proc/PID/task/TID/schedstat (ns)."""
         assert self.process is not None
         total = 0
         for pid in [self.process.pid, *self.worker_pids()]:
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+            for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    total += int(stat.read_text().split()[0])
         return total / 1e9
 
     def worker_rss_mib(self) -> list[float]:
