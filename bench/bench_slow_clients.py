@@ -77,7 +77,9 @@ def main() -> None:
             name = "mixed" if len(kinds) > 1 else kinds[0]
             if latencies:
                 cuts = (
-                    statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+                    statistics.quantiles(latencies, n=100, method="inclusive")
+                    if len(latencies) > 1
+                    else latencies * 99
                 )
                 stats = (
                     f"{statistics.median(latencies):.1f} | {cuts[98]:.1f} | {max(latencies):.1f}"

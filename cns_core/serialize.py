@@ -188,10 +188,10 @@ def load_yaml(
     than ``max_nodes`` keys and values are refused before anything is built, and the
     result must be plain data (see the module docstring).
     """
-    doc = _load_fast(text, trusted=trusted, max_nodes=max_nodes)
+    doc, plain = _read_fast(text, trusted=trusted, max_nodes=max_nodes)
     if doc is _UNHANDLED:
-        doc = _load_ruamel(text, source, trusted=trusted, max_nodes=max_nodes)
-    if not trusted:
+        doc, plain = _load_ruamel(text, source, trusted=trusted, max_nodes=max_nodes), False
+    if not trusted and not plain:
         check_plain(doc, f"YAML in {source}", max_nodes=None)
     return doc
 
@@ -327,18 +327,32 @@ def _load_fast(text: str | bytes, *, trusted: bool = False, max_nodes: int | Non
     libyaml error, several documents) goes to the ruamel path, whose checks and errors
     are the reference: same input, same result (tests/test_serialize.py).
     """
+    return _read_fast(text, trusted=trusted, max_nodes=max_nodes)[0]
+
+
+def _read_fast(text: str | bytes, *, trusted: bool, max_nodes: int | None) -> tuple[Any, bool]:
+    """(:func:`_load_fast`'s document, whether it is known to pass :func:`check_plain`).
+
+    The walk sees every key; a string can hold a lone surrogate only if the text has one
+    or a ``\\u`` escape: without either and with string keys only, the check is done.
+    """
     if not _LIBYAML or (
         ("%" in text[:1] or "\n%" in text) if isinstance(text, str) else b"%" in text
     ):
-        return _UNHANDLED
+        return _UNHANDLED, False
     try:
         node = yaml.compose(text, Loader=_Composer12)
         if node is None:
-            return None
+            return None, True
         walk = _Walk(trusted, max_nodes)
-        return walk.build(node, 1)
+        doc = walk.build(node, 1)
     except (yaml.YAMLError, _Unhandled, ValueError, RecursionError):
-        return _UNHANDLED
+        return _UNHANDLED, False
+    if isinstance(text, str):
+        escapes = "\\u" in text or "\\U" in text or _SURROGATE.search(text) is not None
+    else:
+        escapes = b"\\u" in text or b"\\U" in text
+    return doc, walk.string_keys and not escapes
 
 
 class _Unhandled(Exception):
@@ -352,6 +366,8 @@ class _Walk:
         self.trusted = trusted
         self.left = max_nodes if max_nodes is not None else -1
         self.seen: set[int] = set()
+        #: Every mapping key was a string (check_plain's rule for untrusted documents).
+        self.string_keys = True
 
     def build(self, node: Any, depth: int) -> Any:
         if self.left >= 0:
@@ -372,6 +388,8 @@ class _Walk:
                 key = self.build(key_node, depth + 1)
                 if key_node.tag not in _SCALAR_TAGS or key in out:
                     raise _Unhandled  # a complex or merge key, or a duplicate: ruamel's errors
+                if type(key) is not str:
+                    self.string_keys = False
                 out[key] = self.build(value_node, depth + 1)
             return out
         if tag == _SEQ:

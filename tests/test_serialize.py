@@ -303,3 +303,41 @@ def test_reading_yaml_does_not_import_ruamel_when_libyaml_reads_it():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    snippets
+    | block_text
+    | st.sampled_from(
+        [
+            'a: "\\ud800"\n',
+            'a: "\\U0001F600"\n',
+            'a: "\\ud83d\\ude00"\n',
+            "\ud800: x\n",
+            "a: [1, {2: b}]\n",
+            "? !!str 1\n: x\n",
+            "null: 1\n",
+            "a: {true: 1}\n",
+        ]
+    )
+)
+def test_yaml_read_fast_passes_and_fails_the_plain_data_check_as_before(text):
+    """load_yaml (fast path, its plain-data check folded into the walk) against ruamel's
+    path followed by check_plain: same document, or the same error."""
+    from cns_core.serialize import _load_ruamel, check_plain
+
+    def reference():
+        doc = _load_ruamel(text, "<input>", trusted=False, max_nodes=None)
+        check_plain(doc, "YAML in <input>", max_nodes=None)
+        return doc
+
+    outcomes = []
+    for read in (lambda: load_yaml(text), reference):
+        try:
+            outcomes.append(("ok", repr(read())))
+        except InvalidRequestError as exc:
+            outcomes.append(("error", str(exc)))
+        except Exception as exc:  # the same failure on both paths
+            outcomes.append(("failed", type(exc).__name__))
+    assert outcomes[0] == outcomes[1], text
