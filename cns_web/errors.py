@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from cns_core.errors import CNSError, ErrorCode
 from cns_core.serialize import dump_json
 
-from .middleware import current_request_id
+from .middleware import current_request_id, sent_path
 
 log = logging.getLogger("cns_web.errors")
 
@@ -50,6 +50,29 @@ def utc_timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def code_for_status(status: int) -> ErrorCode:
+    """The error code of an HTTP error status (ours, or the generic client/server one)."""
+    return _CODE_BY_STATUS.get(
+        status, ErrorCode.INVALID_REQUEST if status < 500 else ErrorCode.INTERNAL
+    )
+
+
+def error_body(
+    code: ErrorCode, message: str, details: dict[str, Any] | None, request_id: str
+) -> bytes:
+    """The JSON error document, encoded."""
+    body = {
+        "code": code.value,
+        "message": message,
+        "details": details or {},
+        "requestId": request_id,
+        "timestamp": utc_timestamp(),
+        "retryable": code.retryable,
+    }
+    # backslashreplace: a lone surrogate that reached a message becomes its JSON escape
+    return dump_json(body).encode("utf-8", "backslashreplace")
+
+
 def error_response(
     code: ErrorCode,
     message: str,
@@ -59,16 +82,7 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """The JSON error response for ``code`` (status from the code unless given)."""
-    body = {
-        "code": code.value,
-        "message": message,
-        "details": details or {},
-        "requestId": current_request_id(),
-        "timestamp": utc_timestamp(),
-        "retryable": code.retryable,
-    }
-    # backslashreplace: a lone surrogate that reached a message becomes its JSON escape
-    payload = dump_json(body).encode("utf-8", "backslashreplace")
+    payload = error_body(code, message, details, current_request_id())
     response = Response(payload, status=status or HTTP_STATUS[code], mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     response.headers.update(headers or {})
@@ -85,11 +99,8 @@ def handle_cns_error(exc: CNSError) -> Response:
 def handle_http_exception(exc: HTTPException) -> Response:
     """werkzeug's errors (routing, body size, rate limit, …) in our format."""
     status = exc.code or 500
-    code = _CODE_BY_STATUS.get(
-        status, ErrorCode.INVALID_REQUEST if status < 500 else ErrorCode.INTERNAL
-    )
     message, details, headers = _describe(exc, status)
-    return error_response(code, message, details, status=status, headers=headers)
+    return error_response(code_for_status(status), message, details, status=status, headers=headers)
 
 
 def handle_unexpected(exc: Exception) -> Response:
@@ -112,16 +123,8 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Exception, handle_unexpected)
 
 
-def _request_path() -> str:
-    """The path as sent: werkzeug's ``request.path`` drops extra leading slashes."""
-    path = request.path
-    sent = request.environ.get("PATH_INFO", "")
-    extra = len(sent) - len(sent.lstrip("/")) - 1
-    return "/" * extra + path if extra > 0 else path
-
-
 def _describe(exc: HTTPException, status: int) -> tuple[str, dict[str, Any], dict[str, str]]:
-    path = _request_path()[:MAX_ECHO]
+    path = sent_path(request.environ)[:MAX_ECHO]
     if status == 404:
         return (
             f"no such route: {request.method} {path} (GET / lists the routes)",

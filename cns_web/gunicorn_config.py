@@ -127,9 +127,13 @@ def post_fork(server: Any, worker: Any) -> None:
 
 def post_worker_init(worker: Any) -> None:
     """/ready turns 503 as soon as this worker receives SIGTERM; with ``memory://`` rate-limit
-    counts, this worker enforces its share of the limit (cns_web.ratelimit)."""
+    counts, this worker enforces its share of the limit (cns_web.ratelimit); gunicorn's own
+    error answers (unparsable requests) carry the JSON error body (cns_web.wire_errors)."""
     from cns_web.ratelimit import share_among_workers
     from cns_web.state import mark_not_ready_on_sigterm
+    from cns_web.wire_errors import answer_gunicorn_errors_in_json
+
+    answer_gunicorn_errors_in_json()
 
     mark_not_ready_on_sigterm(worker.wsgi, worker.handle_exit)
     share_among_workers(worker.wsgi, getattr(worker, "cns_workers", worker.cfg.workers))

@@ -57,6 +57,13 @@ def new_request_id() -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
+def sent_path(environ: dict[str, Any]) -> str:
+    """The request's path as sent, decoded (werkzeug's ``request.path`` folds ``//x`` to ``/x``);
+    an empty path is ``/``."""
+    path = environ.get("PATH_INFO") or "/"
+    return path.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
 def current_request_id() -> str:
     """The id of the request being served (a fresh one outside any request)."""
     return _request_id.get() or new_request_id()
@@ -78,7 +85,7 @@ def check_deadline(stage: str) -> None:
         )
 
 
-def _finish_headers(status: int, headers: list[tuple[str, str]], request_id: str) -> None:
+def finish_headers(status: int, headers: list[tuple[str, str]], request_id: str) -> None:
     """Add the security headers and the request id, and keep Retry-After only where it belongs."""
     own_csp = False
     retry_at = -1
@@ -132,23 +139,22 @@ def init_app(
             incoming if incoming and SAFE_REQUEST_ID.fullmatch(incoming) else new_request_id()
         )
         token = _request_id.set(request_id)
-        seen: list[Any] = [500, UNMATCHED_ROUTE, None, None]  # status, route, path, trace id
+        seen: list[Any] = [500, UNMATCHED_ROUTE, None]  # status, route, trace id
         path_info = environ.get("PATH_INFO")
         limit_headers: list[tuple[str, str]] = []
 
         def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             code = seen[0] = int(status[:3])
             if state.tracing:  # the request's span is still current here
-                seen[3] = current_trace_id()
+                seen[2] = current_trace_id()
             req = environ.get("werkzeug.request")  # Flask's request, still active here
             if req is not None:
                 rule = req.url_rule
                 if rule is not None:
                     seen[1] = rule.rule
-                seen[2] = req.path
             if limit_headers:
                 headers += limit_headers
-            _finish_headers(code, headers, request_id)
+            finish_headers(code, headers, request_id)
             return start_response(status, headers, exc_info)
 
         in_flight.inc()
@@ -172,9 +178,9 @@ def init_app(
                 if fast is not None:
                     fast_status, fast_headers, body = fast
                     code = seen[0] = int(fast_status[:3])
-                    seen[1] = seen[2] = path_info
+                    seen[1] = path_info
                     fast_headers += limit_headers
-                    _finish_headers(code, fast_headers, request_id)
+                    finish_headers(code, fast_headers, request_id)
                     start_response(fast_status, fast_headers)
                     return [body]
             return flask_app(environ, respond)
@@ -182,12 +188,12 @@ def init_app(
             seconds = perf_counter() - started
             in_flight.dec()
             method = environ.get("REQUEST_METHOD", "")
-            status, route, path, trace_id = seen
+            status, route, trace_id = seen
             observe(method if method in KNOWN_METHODS else "OTHER", route, status, seconds)
             if access_log is not None:
                 access_log.write(
                     method,
-                    path or environ.get("PATH_INFO", ""),
+                    sent_path(environ),
                     route,
                     status,
                     seconds,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
+from gunicorn.http.errors import ParseException
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from cns_core.errors import InvalidRequestError
@@ -50,8 +51,11 @@ def read_body_bytes() -> bytes:
     limit = int(current_app.config["MAX_CONTENT_LENGTH"])
     stream = request.environ["wsgi.input"]
     data = bytearray()
-    while len(data) <= limit and (chunk := stream.read(limit + 1 - len(data))):
-        data += chunk
+    try:
+        while len(data) <= limit and (chunk := stream.read(limit + 1 - len(data))):
+            data += chunk
+    except ParseException as exc:  # gunicorn decodes the chunks as they are read
+        raise InvalidRequestError(f"request body is not valid chunked encoding: {exc}") from None
     if len(data) > limit:
         raise RequestEntityTooLarge()
     return bytes(data)

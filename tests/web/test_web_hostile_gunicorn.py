@@ -208,6 +208,38 @@ def test_paths_are_matched_as_sent_never_redirected(served, path):
     assert b"\r\nLocation:" not in head and b"evil.example" not in answer
     assert b"\r\nContent-Type: application/json\r\n" in head
     assert json.loads(body)["details"]["path"] == path
+    assert f" {path} 404 " in served.log()  # the access log shows the path as sent
+
+
+#: What gunicorn cannot parse (it answers itself) and a chunked body it cannot decode (the
+#: app answers, as it reads the body).
+UNPARSABLE = [
+    (b"GET /\x1b[31mred\x07 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "Invalid Request Line"),
+    (b"G\x00T / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "Invalid"),
+    (b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", 400, "Invalid HTTP Header"),
+    (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "Request Line is too large"),
+    (b"GET / HTTP/1.1\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", 431, "Error parsing headers"),
+    (
+        b"POST /v1/bundle HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        400,
+        "Invalid chunk size",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "status", "says"), UNPARSABLE)
+def test_requests_gunicorn_cannot_parse_get_the_json_error_body(served, data, status, says):
+    head, _, body = raw(served.port, data).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].startswith(f"HTTP/1.1 {status} "), head
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    doc = json_error(status, headers, body)
+    assert doc["code"] == "INVALID_REQUEST" and not doc["retryable"], doc
+    assert says.lower() in doc["message"].lower() and len(doc["message"]) <= 201, doc
+    assert headers["X-Request-Id"] == doc["requestId"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert int(headers["Content-Length"]) == len(body)
+    assert request(served.port, "GET", "/health")[0] == 200  # the worker serves on
 
 
 @pytest.mark.parametrize("path", ["/", "/v1/recipe", "/v1/bundle", "/health"])
