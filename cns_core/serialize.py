@@ -568,7 +568,15 @@ _OPEN_END = "\n...\n"
 
 
 class _EntryTexts:
-    """A bounded, thread-safe memo of root-entry texts, by ``repr((key, value))``."""
+    """A bounded, thread-safe memo of root-entry texts, by ``repr((key, value))``.
+
+    An entry whose value is a mapping is, when missing, put together from the texts of
+    that mapping's own entries, each indented by two spaces (block style indents a
+    nested mapping so), so that a document nesting another one seen before (the
+    umbrella chart's values.yaml holds every component's values file under its name)
+    reuses that one's entries. Only where no scalar spans lines: the continuation lines
+    of a multi-line quoted scalar are not indented with their entry.
+    """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -576,14 +584,17 @@ class _EntryTexts:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def text(self, key: Any, value: Any) -> str:
+    def text(self, key: Any, value: Any, *, nested: bool = True) -> str:
         fingerprint = repr((key, value))
         with self._lock:
             text = self._texts.get(fingerprint)
             if text is not None:
                 self._texts.move_to_end(fingerprint)
                 return text
-        text = _dump_yaml({key: value})
+        composed = None
+        if nested and type(value) is dict and not _LINE_BREAK_ESCAPE.search(fingerprint):
+            composed = self._composed(key, value)
+        text = composed if composed is not None else _dump_yaml({key: value})
         size = len(fingerprint) + len(text)
         if size > self.max_bytes // 16:
             return text  # too big to be worth a sixteenth of the memo
@@ -596,7 +607,27 @@ class _EntryTexts:
                     self._bytes -= len(old_key) + len(old_text)
         return text
 
+    def _composed(self, key: Any, value: dict[Any, Any]) -> str | None:
+        """``key:`` and the texts of ``value``'s entries, indented; None where block style
+        would not write it so (an empty mapping, a key that is not one plain line)."""
+        if not value:
+            return None
+        head = self.text(key, {}, nested=False)
+        if not head.endswith(": {}\n") or head.count("\n") != 1:
+            return None
+        children = [self.text(k, v, nested=False) for k, v in value.items()]
+        if any(child.endswith(_OPEN_END) for child in children):
+            return None
+        return head[:-4] + "\n" + "".join(map(_indented, children))
 
+
+def _indented(text: str) -> str:
+    """``text`` (lines ending in ``\\n``) two spaces to the right."""
+    return "  " + text[:-1].replace("\n", "\n  ") + "\n"
+
+
+#: A YAML line break (LF, CR, NEL, LS, PS) as ``repr`` writes it inside a string.
+_LINE_BREAK_ESCAPE = re.compile(r"\\(?:n|r|x85|u2028|u2029)")
 _ENTRIES = _EntryTexts(max_bytes=8 * 1024 * 1024)
 
 

@@ -341,3 +341,31 @@ def test_yaml_read_fast_passes_and_fails_the_plain_data_check_as_before(text):
         except Exception as exc:  # the same failure on both paths
             outcomes.append(("failed", type(exc).__name__))
     assert outcomes[0] == outcomes[1], text
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        {"a": "x\n\ny\n", "b": [1, {"c": "d\n"}]},
+        {"k" * 200: 1, "b": None},
+        {"a": "x\n\n", "b": "keep\n\n\n"},
+        {"a": {}, "b": [], "c": "", "d": " lead"},
+        {"- x": "? y", "#": "a: b"},
+    ],
+)
+def test_a_nested_document_written_from_its_entries_is_the_same_bytes(inner):
+    from cns_core.serialize import _dump_yaml
+
+    dump_yaml(inner)  # its entries are remembered: the outer documents reuse them
+    for outer in ({"outer": inner}, {"first": 1, "outer": {"enabled": True, **inner}}):
+        assert dump_yaml(outer) == _dump_yaml(outer)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(tricky_text | st.integers(), tricky, min_size=1, max_size=5), tricky_text)
+def test_any_document_nesting_one_written_before_is_the_same_bytes(inner, name):
+    from cns_core.serialize import _dump_yaml
+
+    dump_yaml(inner)  # its entries are remembered
+    for outer in ({name: inner}, {"first": 1, name: {**inner}}):
+        assert dump_yaml(outer) == _dump_yaml(outer)

@@ -159,7 +159,7 @@ def flux_files(
             dump_yaml(helm_release(r)) for r in own
         ).encode()
         files[f"{root}/{VALUES_FILE}"] = (
-            _values_header(component, own) + values_document(component.values)
+            _values_header(component, own) + values_document(component)
         ).encode()
         files.update(
             manifest_chart(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 from ..criteria import ANY
-from ..nested_maps import sorted_keys
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
 from ..serialize import dump_yaml
@@ -82,12 +82,8 @@ def helm_files(
         ".helmignore": HELMIGNORE.encode(),
         "Chart.yaml": _chart_yaml(recipe, components, version).encode(),
         "values.yaml": _values_yaml(recipe, components, version, manifests).encode(),
-        "deploy.sh": render(
-            "deploy.sh.j2", steps=steps, timeout=DEPLOY_TIMEOUT, cns_version=version
-        ).encode(),
-        "undeploy.sh": render(
-            "undeploy.sh.j2", steps=steps[::-1], timeout=DEPLOY_TIMEOUT, cns_version=version
-        ).encode(),
+        "deploy.sh": _script("deploy.sh.j2", tuple(steps), version),
+        "undeploy.sh": _script("undeploy.sh.j2", tuple(steps[::-1]), version),
         "README.md": render(
             "helm-README.md.j2",
             chart=chart_name(recipe),
@@ -107,6 +103,13 @@ def helm_files(
                 path = f"templates/{component.name}/{name}"
                 files[path] = _guarded(text, component.name).encode()
     return files
+
+
+@functools.lru_cache(maxsize=64)
+def _script(template: str, steps: tuple[DeployStep, ...], version: str) -> bytes:
+    """deploy.sh or undeploy.sh for these releases, rendered once per distinct list (the
+    scripts name values files, never values: bundles that differ in values share them)."""
+    return render(template, steps=steps, timeout=DEPLOY_TIMEOUT, cns_version=version).encode()
 
 
 class DeployStep(NamedTuple):
@@ -191,7 +194,7 @@ def _component_files(
         f"# Cloud Native Stack: values of {component.name} ({component.described}) for "
         f"deploy.sh; the same as under {component.name}: in values.yaml\n"
     )
-    files = {f"{root}/values.yaml": (header + values_document(component.values)).encode()}
+    files = {f"{root}/values.yaml": (header + values_document(component)).encode()}
     files.update(
         manifest_chart(
             component,
@@ -243,7 +246,7 @@ def _values_yaml(
         in_chart = any(not creates_custom_resource(t) for t in manifests[c.name].values())
         return {"enabled": True} if not c.manifests_only or in_chart else {}
 
-    values = {c.name: switch(c) | sorted_keys(c.values) for c in components}
+    values = {c.name: switch(c) | c.sorted_values for c in components}
     header = VALUES_HEADER.format(recipe_version=recipe.version or "unknown", cns_version=version)
     return header + dump_yaml(values)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..errors import InvalidRequestError
+from ..nested_maps import sorted_keys
 from ..recipes.graph import deployment_order
 from ..recipes.model import ComponentRef, RecipeResult
 from ..recipes.registry import ComponentRegistry, OfflineRender, RegistryComponent
@@ -40,6 +42,12 @@ class BundleComponent:
     @property
     def name(self) -> str:
         return self.ref.name
+
+    @functools.cached_property
+    def sorted_values(self) -> dict[str, Any]:
+        """``values`` with every map's keys sorted, as the values files write them (sorted
+        once: a bundle writes them twice, in values.yaml and in the component's file)."""
+        return sorted_keys(self.values)
 
     @property
     def alias(self) -> str:

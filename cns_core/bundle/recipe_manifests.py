@@ -14,6 +14,7 @@ umbrella chart leaves it out, and it is installed afterwards from its own chart.
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import re
@@ -89,8 +90,10 @@ def component_manifests(store: RecipeStore, component: BundleComponent) -> dict[
     return out
 
 
+@functools.lru_cache(maxsize=1024)
 def creates_custom_resource(text: str) -> bool:
-    """Whether a manifest template names an ``apiVersion`` outside the built-in groups."""
+    """Whether a manifest template names an ``apiVersion`` outside the built-in groups
+    (remembered per text: every bundle asks it of the same manifests, several times)."""
     groups = {v.rpartition("/")[0] for v in _API_VERSION_RE.findall(text)}
     return not groups <= BUILTIN_GROUPS
 

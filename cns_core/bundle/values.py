@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidRequestError
-from ..nested_maps import merge_into, sorted_keys
+from ..nested_maps import merge_into
 from ..recipes.model import ComponentRef
 from ..recipes.registry import RegistryComponent
 from ..recipes.store import NOT_REFERENCED, RecipeStore, base_values_path
 from ..serialize import dump_yaml, load_yaml
 from .overrides import SetOverride, set_path
 from .placement import Placement
+
+if TYPE_CHECKING:
+    from .plan import BundleComponent
 
 
 def component_values(
@@ -66,9 +69,9 @@ def _parsed_values(text: str, path: str) -> Mapping[str, Any]:
     return doc
 
 
-def values_document(values: Mapping[str, Any]) -> str:
+def values_document(component: BundleComponent) -> str:
     """A component's values as a values file: keys sorted, ``{}`` when there are none."""
-    return dump_yaml(sorted_keys(values)) if values else "{}\n"
+    return dump_yaml(component.sorted_values) if component.values else "{}\n"
 
 
 def resolved_values(store: RecipeStore, ref: ComponentRef) -> dict[str, Any]:
