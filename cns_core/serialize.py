@@ -628,7 +628,7 @@ def _indented(text: str) -> str:
 
 #: A YAML line break (LF, CR, NEL, LS, PS) as ``repr`` writes it inside a string.
 _LINE_BREAK_ESCAPE = re.compile(r"\\(?:n|r|x85|u2028|u2029)")
-_ENTRIES = _EntryTexts(max_bytes=8 * 1024 * 1024)
+_ENTRIES = _EntryTexts(max_bytes=2 * 1024 * 1024)
 
 
 def dump(obj: Any, fmt: Format) -> str:

@@ -26,6 +26,9 @@ from gunicorn.workers.ggevent import GeventWorker as _GunicornGeventWorker
 
 #: Seconds between heartbeats to the master (gunicorn's gevent worker uses the same).
 TICK = 1.0
+#: Seconds a worker waits after an accept, per other connection it holds, before the next.
+ACCEPT_PAUSE = 0.001
+MAX_ACCEPT_PAUSE = 0.002
 _SSL_WARNING = (
     r"(?s)Monkey-patching ssl after ssl has already been imported.*Modules that had direct "
     r"imports \(NOT patched\): \['redis\.asyncio\.connection \([^)]*\)'\]\."
@@ -41,6 +44,28 @@ class _Listener:
 
     def getsockname(self) -> Any:
         return self.name
+
+
+class _SharingServer(StreamServer):
+    """A StreamServer that leaves new connections to the other workers for a moment after
+    each accept: ``ACCEPT_PAUSE`` per other connection it holds, at most
+    ``MAX_ACCEPT_PAUSE`` (a worker serving one connection at a time, as with clients that
+    do not keep connections alive, never pauses). A worker holding connections so accepts
+    at least 500 new ones a second, however many it holds.
+
+    The workers share one listening socket and the first one awake takes what is waiting:
+    without the pause one worker took all 4 keep-alive connections of a client opening
+    them at once and kept them while the other worker's core stayed idle
+    (docs/benchmarks.md). An idle worker, holding nothing, accepts at once.
+    """
+
+    def do_handle(self, *args: Any) -> None:
+        super().do_handle(*args)
+        others = self.pool.size - self.pool.free_count() - 1 if self.pool is not None else 0
+        if others > 0:
+            self.stop_accepting()  # also stops an earlier pause's timer
+            self._timer = self.loop.timer(min(others * ACCEPT_PAUSE, MAX_ACCEPT_PAUSE))
+            self._timer.start(self._start_accepting_if_started)
 
 
 class GeventWorker(_GunicornGeventWorker):
@@ -94,7 +119,8 @@ class GeventWorker(_GunicornGeventWorker):
             ssl_args = {"ssl_context": ssl_context(self.cfg)}
         for sock in self.sockets:
             sock.setblocking(1)
-            server = StreamServer(
+            server_class = _SharingServer if self.cfg.workers > 1 else StreamServer
+            server = server_class(
                 sock,
                 handle=partial(self.handle, _Listener(sock.getsockname())),
                 spawn=Pool(self.worker_connections),

@@ -167,7 +167,7 @@ class _DeflateMemo:
         return entry
 
 
-_DEFLATED = _DeflateMemo(max_bytes=16 * 1024 * 1024)
+_DEFLATED = _DeflateMemo(max_bytes=4 * 1024 * 1024)
 
 
 def write_zip(data: bytes, dest: Path) -> None:

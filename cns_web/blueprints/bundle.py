@@ -39,7 +39,7 @@ SLOTS_KEY = "cns.bundle_slots"
 ZIP_NAME = "bundles.zip"
 #: Bundles kept per worker: at most this many, and at most this many bytes of zips.
 CACHE_ENTRIES = 128
-CACHE_BYTES = 64 * 1024 * 1024
+CACHE_BYTES = 8 * 1024 * 1024
 _BUNDLE_HEADERS = {
     "Content-Disposition": {
         "schema": {"type": "string"},
