@@ -11,7 +11,7 @@ from typing import Any, NoReturn, TypeVar
 
 import flask_smorest
 from flask import Flask
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from webargs.flaskparser import FlaskParser
 
 from cns_core import __version__
@@ -79,6 +79,15 @@ def documented(*decorators: Callable[[F], F]) -> Callable[[F], F]:
         return view
 
     return apply
+
+
+def load(schema: Schema, data: Any, what: str) -> Any:
+    """``data`` validated and loaded by ``schema``; a failure is INVALID_REQUEST naming
+    ``what`` (the one place a view turns marshmallow's errors into ours)."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise validation_error(exc, what) from None
 
 
 def validation_error(error: ValidationError, what: str) -> InvalidRequestError:

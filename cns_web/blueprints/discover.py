@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask.views import MethodView
-from marshmallow import ValidationError
 
 from cns_core.errors import UnavailableError
 from cns_core.query import hydrate, is_scalar, scalar_text, select
@@ -19,7 +18,7 @@ from cns_core.recipes.catalog import build_catalog
 from cns_core.serialize import dump_json, dump_yaml
 
 from ..cache import CachedBody
-from ..extensions import ApiBlueprint, documented, validation_error
+from ..extensions import ApiBlueprint, documented, load
 from ..schemas import CatalogSchema, ErrorSchema, QueryArgsSchema
 from ..state import ServiceState, service_state
 
@@ -110,10 +109,7 @@ class Query(MethodView):
         Helm values resolved as the bundle computes them."""
         state = service_state()
         store = _ready_store(state)
-        try:
-            criteria, selector, fmt = _query_args.load(request.args)
-        except ValidationError as exc:
-            raise validation_error(exc, "query parameters") from None
+        criteria, selector, fmt = load(_query_args, request.args, "query parameters")
         state.settings.allowlists.check(criteria)
         value = select(hydrate(build_recipe(criteria, store), store), selector)
         headers = {"Cache-Control": f"public, max-age={state.settings.cache_max_age}"}

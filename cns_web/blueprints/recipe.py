@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from marshmallow import ValidationError
 from werkzeug.http import parse_etags
 
 from cns_core.criteria import Criteria
@@ -28,7 +27,7 @@ from cns_core.recipes.explain import Change, explain_entries
 from cns_core.serialize import dump_json
 
 from ..cache import CachedBody
-from ..extensions import ApiBlueprint, documented, validation_error
+from ..extensions import ApiBlueprint, documented, load
 from ..middleware import check_deadline
 from ..query import RecipeQuery
 from ..request_body import BODY_TYPES, read_body_document
@@ -94,10 +93,8 @@ class Recipe(MethodView):
     )
     def post(self) -> Response:
         """Recipe for the criteria in a RecipeCriteria resource (JSON or YAML body)."""
-        try:
-            criteria = _criteria_resource.load(read_body_document("a RecipeCriteria resource"))
-        except ValidationError as exc:
-            raise validation_error(exc, "recipe criteria") from None
+        body = read_body_document("a RecipeCriteria resource")
+        criteria = load(_criteria_resource, body, "recipe criteria")
         return recipe_response(service_state(), criteria)
 
 
@@ -107,10 +104,7 @@ def query_from_request(state: ServiceState) -> RecipeQuery:
     raw = request.query_string
     query = memo.get(raw)
     if query is None:
-        try:
-            query = _criteria_query.load(request.args)
-        except ValidationError as exc:
-            raise validation_error(exc, "query parameters") from None
+        query = load(_criteria_query, request.args, "query parameters")
         if len(raw) <= MAX_MEMO_QUERY:
             memo.put(raw, query)
     return query

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from flask import Response
-from marshmallow import ValidationError
 
 from cns_core.criteria import Criteria
 from cns_core.errors import InvalidRequestError, UnavailableError
@@ -21,7 +20,7 @@ from cns_core.node_check import NodeCheck, check_node
 from cns_core.serialize import dump_json
 from cns_core.snapshot.model import Snapshot
 
-from ..extensions import ApiBlueprint, documented, validation_error
+from ..extensions import ApiBlueprint, documented, load
 from ..middleware import check_deadline
 from ..request_body import BODY_TYPES, read_body_document
 from ..schemas import VALIDATE_REQUEST, CriteriaSchema, ErrorSchema, ValidationResultSchema
@@ -72,10 +71,7 @@ def parse_validate_request(doc: Any) -> ValidateRequest:
     if raw_criteria is not None:
         if not isinstance(raw_criteria, Mapping):
             raise InvalidRequestError("request body: criteria must be a mapping of criteria fields")
-        try:
-            criteria = _criteria_schema.load(raw_criteria)
-        except ValidationError as exc:
-            raise validation_error(exc, "criteria") from None
+        criteria = load(_criteria_schema, raw_criteria, "criteria")
     return ValidateRequest(Snapshot.from_dict(doc["snapshot"], source="snapshot"), recipe, criteria)
 
 
