@@ -17,9 +17,10 @@ from pathlib import Path
 
 from cns_core.criteria import Criteria
 from cns_core.recipes import build_recipe, load_store
+from tests.support.server import Server
 
 from .bench_recipe import BENCH_ENV
-from .wrk_run import Server, WrkResult, run_wrk, wrk_available
+from .wrk_run import WrkResult, run_wrk, wrk_available
 
 CRITERIA = {"service": "eks", "accelerator": "gb200", "intent": "training", "os": "ubuntu"}
 BUNDLE_PATH = "/v1/bundle?deployer=helm&accelerated-node-toleration=nvidia.com/gpu:NoSchedule"

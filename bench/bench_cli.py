@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from cns_core.serialize import dump_json, load_yaml
-
-from .installed import REPO, install_wheel
+from tests.support.paths import REPO
+from tests.support.wheel import install_wheel
 
 SNAPSHOT = REPO / "examples" / "snapshots" / "h100-eks-ubuntu.yaml"
 

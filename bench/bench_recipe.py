@@ -21,7 +21,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .wrk_run import Server, WrkResult, run_wrk, wrk_available
+from tests.support.server import Server
+
+from .wrk_run import WrkResult, run_wrk, wrk_available
 
 RECIPE_PATH = "/v1/recipe?service=eks&accelerator=h100&intent=training&os=ubuntu"
 BENCH_ENV = {"CNS_RATE_LIMIT": "100000000 per 1 second"}

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.bench_slow_clients --worker-class config gthread
 
 For each worker class: gunicorn (our config, 2 workers) faces 64 slow connections of one
-kind (bench/slow_clients.py: header lines trickled every 2 s, idle sockets, bodies
+kind (tests/support/slow_clients.py: header lines trickled every 2 s, idle sockets, bodies
 trickled a byte every 2 s, or the three mixed), while a probe requests ``/health``,
 ``/ready`` and ``/v1/recipe`` in turn on fresh connections for ``--seconds``, each with a
 3 s timeout. Reported: answered and failed probes, and the p50 / p99 / max latency of the
@@ -17,9 +17,10 @@ import http.client
 import statistics
 import time
 
+from tests.support.server import Server
+from tests.support.slow_clients import KINDS, SlowClients
+
 from .bench_recipe import CONFIG
-from .slow_clients import KINDS, SlowClients
-from .wrk_run import Server
 
 PATHS = ("/health", "/ready", "/v1/recipe?service=eks&accelerator=h100&intent=training")
 TIMEOUT = 3.0

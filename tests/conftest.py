@@ -1,5 +1,9 @@
 """Shared fixtures and the run's rules.
 
+Fixtures only: what tests import (paths, helpers, servers) is in tests/support/, never in
+a conftest (tests/test_layers.py checks it). ``runner`` is the ``cns`` command line
+in-process, as the Flask tutorial's ``runner`` fixture (tests/support/cli.py).
+
 - Under ``CI=true`` a test that skips **fails** (with the skip's reason): CI installs every
   real part (helm, redis-server, haproxy, docker-registry, chromium, ``../shared``...),
   so a missing one must not pass as green. Locally, tests skip with the reason.
@@ -20,35 +24,14 @@ from typing import Any
 
 import pytest
 
-from cns_core.recipes import load_store, reset_store_cache
+from cns_core.recipes import RecipeResult, load_store, reset_store_cache
+from cns_core.serialize import dump_yaml
+from tests.support.cli import CnsRunner
 from tests.support.golden import REWRITTEN
-from tests.support.paths import REPO, SHARED
+from tests.support.helm import find_helm
+from tests.support.paths import EXAMPLE_SNAPSHOTS, REPO, SHARED_SNAPSHOTS
+from tests.support.recipes import recipe_for
 from tests.support.tools import NOT_HERE
-
-EXAMPLES = REPO / "examples"
-EXAMPLE_SNAPSHOTS = EXAMPLES / "snapshots"
-SNAPSHOTS = SHARED / "fixtures" / "snapshots"
-#: The node snapshots both the examples and the shared fixtures have.
-SNAPSHOT_NAMES = ("h100-eks-ubuntu.yaml", "gb200-eks-ubuntu.yaml")
-
-
-def snapshot_params(*names: str, **extra: Any) -> list[Any]:
-    """pytest params: each snapshot of ``examples/``, then the shared fixture of the same name.
-
-    The shared ones are extra checks, skipped when the shared folder is absent. ``extra``
-    maps a name to more values appended to its params (e.g. the expected result).
-    """
-    params = []
-    for where, folder in (("examples", EXAMPLE_SNAPSHOTS), ("shared", SNAPSHOTS)):
-        marks = (
-            [pytest.mark.skip(reason=f"shared fixtures not found at {folder}")]
-            if where == "shared" and not folder.is_dir()
-            else []
-        )
-        for name in names or SNAPSHOT_NAMES:
-            values = (folder / name, *extra.get(name, ()))
-            params.append(pytest.param(*values, id=f"{where}-{name}", marks=marks))
-    return params
 
 
 @pytest.fixture
@@ -68,9 +51,36 @@ def snapshot_dir() -> Path:
 @pytest.fixture
 def shared_snapshot_dir() -> Path:
     """The real node snapshots in the shared folder (read-only); skips when it is absent."""
-    if not SNAPSHOTS.is_dir():
-        pytest.skip(f"shared fixtures not found at {SNAPSHOTS}")
-    return SNAPSHOTS
+    if not SHARED_SNAPSHOTS.is_dir():
+        pytest.skip(f"shared fixtures not found at {SHARED_SNAPSHOTS}")
+    return SHARED_SNAPSHOTS
+
+
+@pytest.fixture
+def runner() -> CnsRunner:
+    """The ``cns`` command line, in-process: ``runner.invoke(["recipe", ...])`` gives the
+    Click Result (stdout and stderr apart); see tests/support/cli.py."""
+    return CnsRunner()
+
+
+@pytest.fixture(scope="session")
+def helm() -> str:
+    """Path to a real helm binary (.tools/bin/helm, PATH, or fetched by tools/get-helm.sh)."""
+    return find_helm()
+
+
+@pytest.fixture
+def gb200(store) -> RecipeResult:
+    """EKS GB200 Ubuntu training: OCI chart, manifests, DRA driver, v-prefixed versions."""
+    return recipe_for(store, "eks-gb200-ubuntu-training")
+
+
+@pytest.fixture
+def recipe_file(tmp_path: Path, gb200: RecipeResult) -> Path:
+    """The ``gb200`` recipe written as ``recipe.yaml`` in the test's tmp_path."""
+    path = tmp_path / "recipe.yaml"
+    path.write_text(dump_yaml(gb200.to_dict()))
+    return path
 
 
 @pytest.hookimpl(hookwrapper=True)

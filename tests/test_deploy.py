@@ -22,9 +22,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from bench.wrk_run import free_port
-
-from .conftest import REPO
+from .support.paths import REPO
+from .support.server import free_port
 
 LOCK = REPO / "constraints.txt"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)$")

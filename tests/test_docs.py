@@ -9,7 +9,7 @@ import pytest
 
 from cns_core.cli import COMMANDS, cli
 
-from .conftest import REPO
+from .support.paths import REPO
 
 CLI_DOC = (REPO / "docs" / "cli.md").read_text()
 

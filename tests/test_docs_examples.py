@@ -24,9 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.wrk_run import Server
-
-from .conftest import EXAMPLES, REPO
+from .support.paths import EXAMPLES, REPO
+from .support.server import Server
 from .support.tools import not_here
 
 pytestmark = pytest.mark.slow

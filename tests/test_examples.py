@@ -17,8 +17,8 @@ from cns_core.serialize import dump
 from cns_core.snapshot import Snapshot
 from cns_core.snapshot.infer import criteria_from_snapshot
 
-from .conftest import EXAMPLE_SNAPSHOTS, EXAMPLES
 from .support.golden import assert_golden
+from .support.paths import EXAMPLE_SNAPSHOTS, EXAMPLES
 
 RECIPES = sorted((EXAMPLES / "recipes").iterdir())
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bench.installed import install_wheel
+from .support.wheel import install_wheel
 
 GB200 = ["--service", "eks", "--accelerator", "gb200", "--intent", "training", "--os", "ubuntu"]
 

@@ -252,7 +252,7 @@ def test_real_snapshots_take_the_fast_path(name):
     from ruamel.yaml import YAML
 
     from cns_core.serialize import _UNHANDLED, _load_fast
-    from tests.conftest import EXAMPLE_SNAPSHOTS
+    from tests.support.paths import EXAMPLE_SNAPSHOTS
 
     text = (EXAMPLE_SNAPSHOTS / name).read_text()
     fast = _load_fast(text, max_nodes=100_000)

@@ -12,8 +12,7 @@ from click.testing import CliRunner
 
 from cns_core.cli import cli
 from cns_core.serialize import dump_yaml
-
-from ..conftest import REPO
+from tests.support.paths import REPO
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..conftest import REPO
+from tests.support.paths import REPO
 
 DOC = (REPO / "docs" / "bundles.md").read_text()
 

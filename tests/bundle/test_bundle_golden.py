@@ -17,9 +17,9 @@ from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.cli.documents import read_document
 from cns_core.recipes import RecipeResult
 from cns_core.serialize import dump_yaml
+from tests.support.recipes import recipe_for
 
 from ..support.golden import assert_golden_tree, updating
-from .conftest import recipe_for
 
 GOLDEN = Path(__file__).parent / "golden"
 VERSION = "0.0.0-golden"

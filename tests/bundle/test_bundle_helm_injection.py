@@ -22,8 +22,7 @@ from hypothesis import strategies as st
 from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.recipes import RecipeResult, load_store
 from cns_core.recipes.datadir import embedded_root
-
-from .conftest import run_helm
+from tests.support.helm import run_helm
 
 pytestmark = pytest.mark.slow
 

@@ -96,7 +96,7 @@ def test_upstream_ubuntu_customization_tunes_exactly_like_skyhook_customizations
 ):
     """skyhook-operator's customization-ubuntu.yaml is kept for upstream recipes; cns's
     recipes use skyhook-customizations' profile ubuntu. Both Skyhooks tune the same."""
-    from .conftest import helm_template
+    from tests.support.helm import helm_template
 
     def render(template: str, values: dict) -> dict:
         chart = tmp_path / template.replace("/", "_")

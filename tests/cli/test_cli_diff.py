@@ -16,7 +16,7 @@ from cns_core.recipes.diff import MISSING, DiffKind, diff_recipes, value_changes
 from cns_core.serialize import dump_yaml, load_yaml
 from cns_core.snapshot import Snapshot
 from cns_core.snapshot.diff import diff_snapshots
-from tests.conftest import EXAMPLE_SNAPSHOTS
+from tests.support.paths import EXAMPLE_SNAPSHOTS
 
 H100_SNAP = EXAMPLE_SNAPSHOTS / "h100-eks-ubuntu.yaml"
 GB200_SNAP = EXAMPLE_SNAPSHOTS / "gb200-eks-ubuntu.yaml"

@@ -11,7 +11,7 @@ from cns_core.cli import cli
 from cns_core.criteria import ACCELERATORS, ENUM_FIELDS, SERVICES, AllowLists, Criteria
 from cns_core.recipes.catalog import build_catalog, reachable_overlays
 from cns_core.serialize import load_yaml
-from tests.conftest import EXAMPLE_SNAPSHOTS
+from tests.support.paths import EXAMPLE_SNAPSHOTS, EXAMPLES
 
 H100 = str(EXAMPLE_SNAPSHOTS / "h100-eks-ubuntu.yaml")
 GB200 = str(EXAMPLE_SNAPSHOTS / "gb200-eks-ubuntu.yaml")
@@ -119,8 +119,6 @@ def test_catalog_honours_allowlists(store):
     ],
 )
 def test_mistyped_words_get_the_closest_valid_spelling(args, code, message):
-    from tests.conftest import EXAMPLES
-
     recipe = (EXAMPLES / "recipes" / "gb200-eks-ubuntu-training.yaml").read_text()
     result = run(*args, input=recipe)
     assert result.exit_code == code, result.output
@@ -128,8 +126,6 @@ def test_mistyped_words_get_the_closest_valid_spelling(args, code, message):
 
 
 def test_unknown_bundler_suggests_a_component(tmp_path):
-    from tests.conftest import EXAMPLES
-
     recipe = str(EXAMPLES / "recipes" / "gb200-eks-ubuntu-training.yaml")
     result = run("bundle", "-r", recipe, "--bundlers", "gpu-operater", "-o", str(tmp_path / "b"))
     assert result.exit_code == 3

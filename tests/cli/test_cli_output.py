@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from cns_core.cli import cli
 from cns_core.cli.exit_codes import EXIT_BROKEN_PIPE
 from cns_core.serialize import load_yaml
-from tests.conftest import EXAMPLE_SNAPSHOTS, EXAMPLES
+from tests.support.paths import EXAMPLE_SNAPSHOTS, EXAMPLES
 
 CNS = str(Path(sys.executable).with_name("cns"))
 H100 = str(EXAMPLE_SNAPSHOTS / "h100-eks-ubuntu.yaml")

@@ -16,7 +16,7 @@ from cns_core.errors import InvalidRequestError, NotFoundError
 from cns_core.query import hydrate, parse_selector, select
 from cns_core.recipes import build_recipe
 from cns_core.serialize import load_yaml
-from tests.conftest import EXAMPLE_SNAPSHOTS, EXAMPLES
+from tests.support.paths import EXAMPLE_SNAPSHOTS, EXAMPLES
 
 GB200 = ["--service", "eks", "--accelerator", "gb200", "--intent", "training"]
 RECIPE = str(EXAMPLES / "recipes" / "gb200-eks-ubuntu-training.yaml")

@@ -8,7 +8,7 @@ from cns_core.cli import cli
 from cns_core.cli.tables import Table, render, render_flat_table, render_snapshot_table
 from cns_core.serialize import load_yaml
 from cns_core.snapshot import Snapshot
-from tests.conftest import EXAMPLE_SNAPSHOTS
+from tests.support.paths import EXAMPLE_SNAPSHOTS
 
 
 def test_blocks_are_columns_or_lines_separated_by_a_blank_line():

@@ -1,25 +1,20 @@
-"""Fixtures for the deployment tests: the real helm binary, and the chart rendered by it."""
+"""Fixtures for the deployment tests: the chart rendered by the real helm (tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import yaml
 
-from ..bundle.conftest import helm, run_helm  # noqa: F401  (the session helm fixture)
-from ..conftest import REPO
+from tests.support.helm import Render, run_helm
+from tests.support.paths import CHART
 
-CHART = REPO / "deployments" / "helm" / "cns"
-KUSTOMIZE_BASE = REPO / "deployments" / "kustomize" / "base"
 RELEASE = "cns"
-
-Render = Callable[..., list[dict[str, Any]]]
 
 
 @pytest.fixture(scope="session")
-def render(helm: str, tmp_path_factory: pytest.TempPathFactory) -> Render:  # noqa: F811
+def render(helm: str, tmp_path_factory: pytest.TempPathFactory) -> Render:
     """``render(values, *args)``: the objects ``helm template`` renders (cached per input)."""
     cache: dict[str, list[dict[str, Any]]] = {}
     folder = tmp_path_factory.mktemp("values")

@@ -25,11 +25,11 @@ from cns_core.criteria import Criteria
 from cns_core.recipes import build_recipe, load_store, reset_store_cache
 from cns_core.serialize import dump_yaml
 from cns_web.config import ALLOWLIST_VARIABLES, EnvReader, Settings
+from tests.support.helm import Render, run_helm
+from tests.support.paths import CHART, KUSTOMIZE_BASE, REPO
 
-from ..conftest import REPO
 from ..support.golden import assert_golden
 from ..support.tools import tool
-from .conftest import CHART, KUSTOMIZE_BASE, Render, run_helm
 
 #: Kubernetes versions to validate against: the chart's kubeVersion floor and the newest schema.
 K8S_VERSIONS = ("1.27.0", kubernetes_validate.utils.latest_version())

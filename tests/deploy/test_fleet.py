@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from .fleet import Answer, HAProxy, Instance, Redis, request
+from tests.support.fleet import Answer, HAProxy, Instance, Redis, request
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
 

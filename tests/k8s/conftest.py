@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ..support.fake_apiserver import SNAPSHOT_YAML, AgentScript, FakeAPIServer, write_kubeconfig
+from tests.support.fake_apiserver import (
+    GPU_NODE,
+    SNAPSHOT_YAML,
+    AgentScript,
+    FakeAPIServer,
+    write_kubeconfig,
+)
+from tests.support.server import free_port
 
 CLUSTER_ENV = (
     "KUBECONFIG",
@@ -18,7 +24,6 @@ CLUSTER_ENV = (
     "HOSTNAME",
     "CNS_AGENT",
 )
-GPU_NODE = "ip-10-0-160-248.ec2.internal"
 
 
 @pytest.fixture(autouse=True)
@@ -46,10 +51,8 @@ def kubeconfig(api: FakeAPIServer, tmp_path: Path) -> str:
 @pytest.fixture
 def closed_port_kubeconfig(tmp_path: Path) -> str:
     """A kubeconfig whose server is a 127.0.0.1 port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return str(write_kubeconfig(tmp_path / "closed-kubeconfig", f"http://127.0.0.1:{port}"))
+    url = f"http://127.0.0.1:{free_port()}"
+    return str(write_kubeconfig(tmp_path / "closed-kubeconfig", url))
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from cns_core.errors import UnavailableError
 from cns_core.serialize import dump_json
 from cns_core.snapshot.collectors.k8s import collect_k8s, node_name_from_env
 
-from ..support.fake_apiserver import FakeAPIServer
+from ..support.fake_apiserver import GPU_NODE, FakeAPIServer
 from ..support.golden import assert_golden
-from .conftest import GPU_NODE
 
 GOLDEN = Path(__file__).parent / "golden" / "k8s_measurement.json"
 

@@ -9,8 +9,8 @@ from cns_core.k8s.agent import AgentOptions, plan_agent
 from cns_core.k8s.agent_objects import JobSpec, job_object, rbac_objects, render_manifests
 from cns_core.serialize import load_yaml
 
-from ..conftest import REPO
 from ..support.golden import assert_golden
+from ..support.paths import REPO
 
 DEPLOY = REPO / "deployments" / "agent"
 HEADER = (

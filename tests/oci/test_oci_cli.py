@@ -7,36 +7,34 @@ import re
 import click
 
 from cns_core.cli import cli
-
-from ..conftest import REPO
-from .conftest import cns
+from tests.support.paths import REPO
 
 
-def test_bundle_without_a_recipe_is_still_a_usage_error():
-    result = cns("bundle")
+def test_bundle_without_a_recipe_is_still_a_usage_error(runner):
+    result = runner.invoke(["bundle"])
     assert result.exit_code == 2
     assert "Missing option '-r' / '--recipe'" in result.stderr
 
 
-def test_generation_options_before_pull_are_a_usage_error(tmp_path):
-    result = cns("bundle", "-r", "x.yaml", "pull", "oci://h.io/a")
+def test_generation_options_before_pull_are_a_usage_error(runner, tmp_path):
+    result = runner.invoke(["bundle", "-r", "x.yaml", "pull", "oci://h.io/a"])
     assert result.exit_code == 2
     assert "-r belongs to 'cns bundle' itself, not to 'cns bundle pull'" in result.stderr.replace(
         "--recipe", "-r"
     )
 
 
-def test_pull_needs_a_reference():
-    result = cns("bundle", "pull")
+def test_pull_needs_a_reference(runner):
+    result = runner.invoke(["bundle", "pull"])
     assert result.exit_code == 2
     assert "Missing argument" in result.stderr
 
 
-def test_help_shows_pull_and_the_registry_options():
-    text = cns("bundle", "--help").stdout
+def test_help_shows_pull_and_the_registry_options(runner):
+    text = runner.invoke(["bundle", "--help"]).stdout
     assert "pull" in text and "--plain-http" in text and "oci://HOST/REPO[:TAG]" in text
-    pull = cns("bundle", "pull", "--help").stdout
-    assert "Usage: cli bundle pull [OPTIONS] oci://HOST[:PORT]/REPO[:TAG][@DIGEST]" in pull
+    pull = runner.invoke(["bundle", "pull", "--help"]).stdout
+    assert "Usage: cns bundle pull [OPTIONS] oci://HOST[:PORT]/REPO[:TAG][@DIGEST]" in pull
     assert "--insecure-tls" in pull and "--ca-file" in pull
 
 

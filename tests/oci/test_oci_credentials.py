@@ -10,8 +10,7 @@ import pytest
 
 from cns_core.errors import InvalidRequestError
 from cns_core.oci.credentials import Credential, docker_config_path, find_credential
-
-from .conftest import credential_helper, path_with, write_docker_config
+from tests.support.docker_config import credential_helper, path_with, write_docker_config
 
 HOST = "127.0.0.1:5000"
 

@@ -16,9 +16,7 @@ import yaml
 from cns_core import __version__
 from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.bundle.archive import write_tree
-
-from ..bundle.conftest import add_stub_subcharts
-from .conftest import cns
+from tests.support.helm import add_stub_subcharts
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
 
@@ -47,7 +45,7 @@ def _received(rendered: str) -> dict[str, dict]:
 
 
 def test_umbrella_chart_pushed_pulled_and_templated_from_the_registry(
-    helm, tmp_path, registry, store, gb200, recipe_file
+    runner, helm, tmp_path, registry, store, gb200, recipe_file
 ):
     bundle = generate_bundle(
         gb200, store, BundleOptions.parse(sets=["gpu-operator:driver.version=580.105.08"])
@@ -61,13 +59,15 @@ def test_umbrella_chart_pushed_pulled_and_templated_from_the_registry(
     home = tmp_path / "helm-home"
 
     # the cns artifact and the chart side by side in one registry
-    artifact = cns(
-        "bundle",
-        "-r",
-        recipe_file,
-        "-o",
-        f"oci://{registry.host}/cns/bundle:{version}",
-        "--plain-http",
+    artifact = runner.invoke(
+        [
+            "bundle",
+            "-r",
+            recipe_file,
+            "-o",
+            f"oci://{registry.host}/cns/bundle:{version}",
+            "--plain-http",
+        ]
     )
     assert artifact.exit_code == 0, artifact.output
 
@@ -101,13 +101,15 @@ def test_umbrella_chart_pushed_pulled_and_templated_from_the_registry(
     assert ("ConfigMap", "dcgm-exporter") in from_file["@names"]  # the bundle's own templates
 
     # the chart is not a cns bundle: cns bundle pull says so and points at helm
-    wrong = cns(
-        "bundle",
-        "pull",
-        f"oci://{registry.host}/cns/charts/{name}:{version}",
-        "--plain-http",
-        "-o",
-        tmp_path / "x",
+    wrong = runner.invoke(
+        [
+            "bundle",
+            "pull",
+            f"oci://{registry.host}/cns/charts/{name}:{version}",
+            "--plain-http",
+            "-o",
+            tmp_path / "x",
+        ]
     )
     assert wrong.exit_code == 3
     assert (

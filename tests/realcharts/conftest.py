@@ -1,4 +1,7 @@
-"""Fixtures of the real-chart checks: the shared chart data (skip when absent), helm."""
+"""Fixtures of the real-chart checks: the shared chart data (skip when absent).
+
+(``helm``, the real helm binary, is in tests/conftest.py.)
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ..bundle.conftest import helm  # the real helm binary (session fixture)
 from .reference import require_charts
-
-__all__ = ["charts", "helm"]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from cns_core.snapshot.infer import (
     infer_os,
     infer_service,
 )
-from tests.conftest import snapshot_params
+from tests.support.snapshots import snapshot_params
 
 
 def _snapshot(type_: MeasurementType, subtype: str, **data: str) -> Snapshot:

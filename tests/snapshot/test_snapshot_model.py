@@ -12,7 +12,7 @@ from cns_core.cli.documents import read_document
 from cns_core.errors import InvalidRequestError, NotFoundError
 from cns_core.serialize import dump_json, dump_yaml, load_json, load_yaml
 from cns_core.snapshot import Measurement, MeasurementType, Snapshot, Subtype, reading_str
-from tests.conftest import snapshot_params
+from tests.support.snapshots import snapshot_params
 
 
 def _readings(doc: dict) -> dict[tuple[str, str, str], object]:

@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "fake-token"
+#: the GPU node of the EKS-like cluster (the ``eks_cluster`` fixture of tests/k8s)
+GPU_NODE = "ip-10-0-160-248.ec2.internal"
 
 #: (path prefix, plural) → (kind, namespaced)
 RESOURCES: dict[tuple[str, str], tuple[str, bool]] = {

@@ -21,7 +21,7 @@ from cns_core.validate import (
     constraint_evaluator,
     constraints_from_document,
 )
-from tests.conftest import snapshot_params
+from tests.support.snapshots import snapshot_params
 
 SNAPSHOT = Snapshot(
     [

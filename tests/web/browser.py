@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ..conftest import EXAMPLES, REPO
+from tests.support.paths import EXAMPLES, REPO
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -1,12 +1,9 @@
-"""Fixtures for the web service tests: apps built from explicit settings, free ports, servers."""
+"""Fixtures for the web service tests: apps built from explicit settings, a real Redis."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from cns_web import create_app
+from tests.support.fleet import Redis
 
 
 @pytest.fixture(autouse=True)
@@ -45,37 +43,14 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     """A real redis-server on a free port, without persistence, stopped after the test."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    redis = Redis(binary)
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                time.sleep(0.02)
-        else:
-            pytest.fail("redis-server did not start")
-        yield f"redis://127.0.0.1:{port}/0"
+        yield redis.start().url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        redis.stop()

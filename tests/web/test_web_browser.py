@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bench.wrk_run import Server
+from tests.support.server import Server
 
 from .browser import CHROMIUM_ARGS, Guard, Screens, axe_source, chromium_path, h100_snapshot_text
 

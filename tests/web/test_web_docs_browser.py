@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.wrk_run import Server
+from tests.support.server import Server
 
 pytestmark = pytest.mark.slow
 

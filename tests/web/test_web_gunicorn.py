@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.wrk_run import REPO, Server
 from cns_web.state import mark_not_ready_on_sigterm
-from tests.deploy.fleet import request
-from tests.web.conftest import free_port
+from tests.support.fleet import request
+from tests.support.paths import REPO
+from tests.support.server import Server, free_port
 
 pytestmark = pytest.mark.slow
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from bench.wrk_run import Server
 from cns_core.criteria import Criteria
 from cns_core.recipes import build_recipe, load_store
 from cns_core.serialize import dump_yaml
 from cns_web.blueprints.bundle import CACHE_BYTES
 from cns_web.request_body import MAX_BODY_NODES
+from tests.support.server import Server
 
 pytestmark = pytest.mark.slow
 

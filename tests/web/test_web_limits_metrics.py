@@ -8,7 +8,7 @@ import pytest
 
 from cns_core.errors import InvalidRequestError
 from cns_web.config import Settings
-from tests.web.conftest import free_port
+from tests.support.server import free_port
 
 
 def test_every_limited_answer_carries_the_rate_limit_headers(make_app):

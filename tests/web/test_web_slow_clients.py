@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.slow_clients import KINDS, SlowClients
-from tests.deploy.fleet import Instance, request
+from tests.support.fleet import Instance, request
+from tests.support.slow_clients import KINDS, SlowClients
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 

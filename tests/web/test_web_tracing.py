@@ -21,7 +21,7 @@ from flask import Flask
 
 from cns_core.errors import InvalidRequestError
 from cns_web import tracing
-from tests.deploy.fleet import Instance, request
+from tests.support.fleet import Instance, request
 
 RECIPE = "/v1/recipe?service=eks&accelerator=gb200&intent=training"
 PARENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -16,8 +16,8 @@ from markupsafe import escape
 from cns_core.cli import cli
 from cns_core.criteria import VALID_VALUES
 from cns_web.blueprints.ui import PAGE_CSP
+from tests.support.paths import REPO
 
-from ..conftest import REPO
 from .browser import h100_snapshot_text
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

@@ -13,8 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from cns_web import create_app
-
-from ..conftest import SHARED
+from tests.support.paths import SHARED
 
 UPSTREAM_DOC = SHARED / "reference" / "upstream-openapi.yaml"
 ERROR_FIELDS = {"code", "message", "requestId", "timestamp", "retryable"}

@@ -12,7 +12,7 @@ import sysconfig
 import venv
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from .paths import REPO
 
 
 def install_wheel(tmp: Path) -> Path:

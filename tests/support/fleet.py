@@ -18,16 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..conftest import REPO
+from .paths import REPO
+from .server import free_port
 
 VENV_BIN = REPO / ".venv" / "bin"
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def procfile_command() -> list[str]:
