@@ -8,11 +8,9 @@ import json
 import time
 
 import pytest
-from click.testing import CliRunner
 
 from cns_core.bundle import BundleOptions
 from cns_core.bundle.overrides import MAX_PATH_SEGMENTS
-from cns_core.cli import cli
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes.graph import deployment_order
 from cns_core.recipes.model import MAX_COMPONENT_REFS, ComponentRef
@@ -125,10 +123,6 @@ def test_set_paths_are_capped():
         BundleOptions.parse(sets=["a:" + ".".join(["k"] * 600) + "=1"])
 
 
-def _cli(*args: str):
-    return CliRunner().invoke(cli, list(args))
-
-
 @pytest.mark.parametrize(
     ("name", "text", "extra", "message"),
     [
@@ -161,10 +155,10 @@ def _cli(*args: str):
         ),
     ],
 )
-def test_cli_bundle_exits_3_with_one_line(tmp_path, name, text, extra, message):
+def test_cli_bundle_exits_3_with_one_line(runner, tmp_path, name, text, extra, message):
     path = tmp_path / name
     path.write_text(text)
-    result = _cli("bundle", "-r", str(path), "-o", str(tmp_path / "out"), *extra)
+    result = runner.invoke(["bundle", "-r", str(path), "-o", str(tmp_path / "out"), *extra])
     assert result.exit_code == 3, result.output
     assert result.stdout == ""
     lines = result.stderr.splitlines()
@@ -172,7 +166,7 @@ def test_cli_bundle_exits_3_with_one_line(tmp_path, name, text, extra, message):
     assert not (tmp_path / "out").exists()
 
 
-def test_cli_recipe_criteria_file_exits_3_with_one_line(tmp_path):
+def test_cli_recipe_criteria_file_exits_3_with_one_line(runner, tmp_path):
     for text in (
         '{"spec": {"\\ud800": 1}}',
         "spec:\n  1: a\n  zz: b\n",
@@ -180,7 +174,7 @@ def test_cli_recipe_criteria_file_exits_3_with_one_line(tmp_path):
     ):
         path = tmp_path / "criteria.yaml"
         path.write_text(text)
-        result = _cli("recipe", "-c", str(path))
+        result = runner.invoke(["recipe", "-c", str(path)])
         assert result.exit_code == 3, result.output
         assert len(result.stderr.splitlines()) == 1, result.stderr
 

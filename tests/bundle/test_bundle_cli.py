@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import io
-import subprocess
 import zipfile
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from cns_core.cli import cli
-from cns_core.serialize import dump_yaml
-from tests.support.paths import REPO
+from tests.support.cli import run_cns
 
 
-@pytest.fixture
-def recipe_file(tmp_path, gb200):
-    path = tmp_path / "recipe.yaml"
-    path.write_text(dump_yaml(gb200.to_dict()))
-    return path
-
-
-def _run(*args):
-    return CliRunner().invoke(cli, ["bundle", *map(str, args)], catch_exceptions=False)
-
-
-def test_folder_output_lists_files_and_next_steps(tmp_path, recipe_file):
+def test_folder_output_lists_files_and_next_steps(runner, tmp_path, recipe_file):
     out = tmp_path / "bundle"
-    result = _run("-r", recipe_file, "-o", out, "--set", "gpu-operator:driver.version=1")
+    result = runner.invoke(
+        ["bundle", "-r", recipe_file, "-o", out, "--set", "gpu-operator:driver.version=1"]
+    )
     assert result.exit_code == 0, result.output
     assert f"Helm umbrella chart written to {out}" in result.output
     assert "  Chart.yaml\n" in result.output
@@ -40,11 +27,21 @@ def test_folder_output_lists_files_and_next_steps(tmp_path, recipe_file):
     assert (out / "recipe.yaml").is_file()
 
 
-def test_zip_output_is_repeatable_byte_for_byte(tmp_path, recipe_file):
+def test_zip_output_is_repeatable_byte_for_byte(runner, tmp_path, recipe_file):
     first, second = tmp_path / "a.zip", tmp_path / "b.zip"
     for dest in (first, second):
-        result = _run(
-            "-r", recipe_file, "-o", dest, "-d", "argocd", "--repo", "https://github.com/a/b.git"
+        result = runner.invoke(
+            [
+                "bundle",
+                "-r",
+                recipe_file,
+                "-o",
+                dest,
+                "-d",
+                "argocd",
+                "--repo",
+                "https://github.com/a/b.git",
+            ]
         )
         assert result.exit_code == 0, result.output
     assert first.read_bytes() == second.read_bytes()
@@ -53,17 +50,25 @@ def test_zip_output_is_repeatable_byte_for_byte(tmp_path, recipe_file):
         assert "app-of-apps.yaml" in archive.namelist()
 
 
-def test_argocd_without_repo_warns_on_stderr(tmp_path, recipe_file):
-    result = _run("-r", recipe_file, "-o", tmp_path / "o", "-d", "argocd")
+def test_argocd_without_repo_warns_on_stderr(runner, tmp_path, recipe_file):
+    result = runner.invoke(["bundle", "-r", recipe_file, "-o", tmp_path / "o", "-d", "argocd"])
     assert result.exit_code == 0
     assert "warning: no --repo given" in result.stderr
     assert "warning:" not in result.stdout
     assert "no --repo given" in (tmp_path / "o" / "warnings.txt").read_text()
 
 
-def test_placement_a_chart_cannot_apply_is_warned_on_stderr(tmp_path, recipe_file):
-    result = _run(
-        "-r", recipe_file, "-o", tmp_path / "o", "--accelerated-node-selector", "pool=gpu"
+def test_placement_a_chart_cannot_apply_is_warned_on_stderr(runner, tmp_path, recipe_file):
+    result = runner.invoke(
+        [
+            "bundle",
+            "-r",
+            recipe_file,
+            "-o",
+            tmp_path / "o",
+            "--accelerated-node-selector",
+            "pool=gpu",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "warning: gpu-operator: --accelerated-node-selector does not reach the GPU operands" in (
@@ -89,42 +94,34 @@ def test_placement_a_chart_cannot_apply_is_warned_on_stderr(tmp_path, recipe_fil
         (["-o", "s3://bucket/x"], 3, "a directory, a .zip file or oci://"),
     ],
 )
-def test_bad_inputs_exit_codes_and_messages(tmp_path, recipe_file, args, code, message):
+def test_bad_inputs_exit_codes_and_messages(runner, tmp_path, recipe_file, args, code, message):
     output = [] if "-o" in args else ["-o", tmp_path / "out"]
-    result = _run("-r", recipe_file, *output, *args)
+    result = runner.invoke(["bundle", "-r", recipe_file, *output, *args])
     assert result.exit_code == code, result.output
     assert message in result.output
     assert not (tmp_path / "out").exists()
 
 
-def test_missing_recipe_file_exits_4(tmp_path):
-    result = _run("-r", tmp_path / "nope.yaml", "-o", tmp_path / "out")
+def test_missing_recipe_file_exits_4(runner, tmp_path):
+    result = runner.invoke(["bundle", "-r", tmp_path / "nope.yaml", "-o", tmp_path / "out"])
     assert result.exit_code == 4
     assert "nope.yaml" in result.output
 
 
-def test_recipe_is_required_exit_2():
-    assert _run().exit_code == 2
+def test_recipe_is_required_exit_2(runner):
+    assert runner.invoke(["bundle"]).exit_code == 2
 
 
 def test_installed_cli_from_another_directory(tmp_path, recipe_file):
-    run = subprocess.run(
-        [str(REPO / ".venv" / "bin" / "cns"), "bundle", "-r", str(recipe_file), "-o", "b.zip"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run = run_cns("bundle", "-r", recipe_file, "-o", "b.zip", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "b.zip").is_file()
 
 
-def test_recipe_yaml_from_cns_recipe_and_from_the_bundle_are_the_same_bytes(tmp_path):
+def test_recipe_yaml_from_cns_recipe_and_from_the_bundle_are_the_same_bytes(runner, tmp_path):
     """One YAML emitter: `cns recipe -o recipe.yaml` writes what the bundle's recipe.yaml holds."""
     recipe = tmp_path / "recipe.yaml"
-    made = CliRunner().invoke(
-        cli,
+    made = runner.invoke(
         [
             "recipe",
             "--service",
@@ -137,9 +134,9 @@ def test_recipe_yaml_from_cns_recipe_and_from_the_bundle_are_the_same_bytes(tmp_
             "ubuntu",
             "-o",
             str(recipe),
-        ],
+        ]
     )
     assert made.exit_code == 0, made.output
-    result = _run("-r", recipe, "-o", tmp_path / "bundle")
+    result = runner.invoke(["bundle", "-r", recipe, "-o", tmp_path / "bundle"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "bundle" / "recipe.yaml").read_bytes() == recipe.read_bytes()

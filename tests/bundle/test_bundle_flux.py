@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.bundle.archive import write_tree
@@ -26,7 +25,6 @@ from cns_core.bundle.flux import (
     helm_repository_names,
 )
 from cns_core.bundle.options import REPO_PLACEHOLDER
-from cns_core.cli import cli
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult
 from cns_core.serialize import dump_yaml
@@ -493,14 +491,12 @@ def test_same_recipe_and_options_same_bytes(store, h100):
 # --- CLI and API -------------------------------------------------------------------
 
 
-def test_cli_flux_writes_the_tree(tmp_path, gb200):
+def test_cli_flux_writes_the_tree(runner, tmp_path, gb200):
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(dump_yaml(gb200.to_dict()))
     out = tmp_path / "gitops"
-    result = CliRunner().invoke(
-        cli,
-        ["bundle", "-r", str(recipe), "-o", str(out), "-d", "flux", "--repo", REPO],
-        catch_exceptions=False,
+    result = runner.invoke(
+        ["bundle", "-r", str(recipe), "-o", str(out), "-d", "flux", "--repo", REPO]
     )
     assert result.exit_code == 0, result.output
     assert f"Flux HelmReleases written to {out}" in result.stdout
@@ -511,9 +507,7 @@ def test_cli_flux_writes_the_tree(tmp_path, gb200):
     )
     assert (out / "gpu-operator" / "helmrelease.yaml").is_file()
     assert "warning:" not in result.output
-    bare = CliRunner().invoke(
-        cli, ["bundle", "-r", str(recipe), "-o", str(tmp_path / "z.zip"), "-d", "FLUX"]
-    )
+    bare = runner.invoke(["bundle", "-r", str(recipe), "-o", str(tmp_path / "z.zip"), "-d", "FLUX"])
     assert bare.exit_code == 0, bare.output
     assert "warning: no --repo given: the GitRepository points at" in bare.stderr
     with zipfile.ZipFile(tmp_path / "z.zip") as archive:

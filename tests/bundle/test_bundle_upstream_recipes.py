@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from cns_core.bundle import BundleOptions, generate_bundle
-from cns_core.cli import cli
 from cns_core.nested_maps import deep_merge
 from cns_core.recipes import RecipeResult
 from cns_core.serialize import load_yaml
@@ -71,9 +69,9 @@ def test_upstream_gke_cos_recipe_bundles_with_the_cos_values(store):
     ]
 
 
-def test_upstream_gke_cos_recipe_bundles_with_the_cli(tmp_path):
+def test_upstream_gke_cos_recipe_bundles_with_the_cli(runner, tmp_path):
     out = tmp_path / "bundle"
-    result = CliRunner().invoke(cli, ["bundle", "-r", str(UPSTREAM_GKE_COS), "-o", str(out)])
+    result = runner.invoke(["bundle", "-r", str(UPSTREAM_GKE_COS), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "components" / "gpu-operator" / "values.yaml").is_file()
 

@@ -7,11 +7,9 @@ import hashlib
 import os
 
 import pytest
-from click.testing import CliRunner
 
 from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.bundle.archive import write_tree
-from cns_core.cli import cli
 from cns_core.errors import InvalidRequestError
 from cns_core.serialize import dump_yaml
 
@@ -127,12 +125,12 @@ def test_paths_a_bundle_may_not_write(tmp_path, path):
     assert not (tmp_path / "out").exists()
 
 
-def test_cli_refuses_with_one_line_and_exit_3(tmp_path, previous, gb200):
+def test_cli_refuses_with_one_line_and_exit_3(runner, tmp_path, previous, gb200):
     (previous / "README.md").unlink()
     os.symlink("../victim", previous / "README.md")
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(dump_yaml(gb200.to_dict()))
-    result = CliRunner().invoke(cli, ["bundle", "-r", str(recipe), "-o", str(previous)])
+    result = runner.invoke(["bundle", "-r", str(recipe), "-o", str(previous)])
     assert result.exit_code == 3, result.output
     assert len(result.stderr.splitlines()) == 1 and "README.md" in result.stderr
     assert (tmp_path / "victim").read_text() == "precious\n"

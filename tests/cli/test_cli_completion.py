@@ -4,38 +4,43 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner
 
-from cns_core.cli import cli
+from tests.support.cli import CNS, CnsRunner
 
-CNS = str(Path(sys.executable).with_name("cns"))
-
-
-def complete(line: str, shell: str = "bash") -> list[tuple[str, str]]:
-    """(type, value) pairs the completion answers for the last word of ``line``
-    (a trailing space completes a new, empty word)."""
-    words = line.split()
-    if line.endswith(" "):
-        words.append("")
-    env = {
-        "_CNS_COMPLETE": f"{shell}_complete",
-        "COMP_WORDS": " ".join(words),
-        "COMP_CWORD": str(len(words) - 1),
-    }
-    result = CliRunner().invoke(cli, [], env=env, prog_name="cns")
-    assert result.exit_code == 0, result.output
-    if shell == "zsh":  # type, value, help: three lines per item
-        lines = result.stdout.splitlines()
-        return [(lines[i], lines[i + 1]) for i in range(0, len(lines), 3)]
-    return [tuple(line.split(",", 1)) for line in result.stdout.splitlines() if line]  # type: ignore[misc]
+Complete = Callable[..., list[tuple[str, str]]]
 
 
-def values(line: str) -> list[str]:
-    return [value for kind, value in complete(line) if kind == "plain"]
+@pytest.fixture
+def complete(runner: CnsRunner) -> Complete:
+    """``complete(line, shell="bash")``: the (type, value) pairs the completion answers for
+    the last word of ``line`` (a trailing space completes a new, empty word)."""
+
+    def run(line: str, shell: str = "bash") -> list[tuple[str, str]]:
+        words = line.split()
+        if line.endswith(" "):
+            words.append("")
+        env = {
+            "_CNS_COMPLETE": f"{shell}_complete",
+            "COMP_WORDS": " ".join(words),
+            "COMP_CWORD": str(len(words) - 1),
+        }
+        result = runner.invoke([], env=env)
+        assert result.exit_code == 0, result.output
+        if shell == "zsh":  # type, value, help: three lines per item
+            lines = result.stdout.splitlines()
+            return [(lines[i], lines[i + 1]) for i in range(0, len(lines), 3)]
+        return [tuple(line.split(",", 1)) for line in result.stdout.splitlines() if line]  # type: ignore[misc]
+
+    return run
+
+
+@pytest.fixture
+def values(complete: Complete) -> Callable[[str], list[str]]:
+    """``values(line)``: the plain values the completion answers for ``line``."""
+    return lambda line: [value for kind, value in complete(line) if kind == "plain"]
 
 
 @pytest.mark.parametrize(
@@ -56,7 +61,7 @@ def values(line: str) -> list[str]:
         ("cns d", ["diff"]),
     ],
 )
-def test_values_are_filtered_by_the_typed_prefix(line, expected):
+def test_values_are_filtered_by_the_typed_prefix(values, line, expected):
     assert values(line) == expected
 
 
@@ -78,11 +83,11 @@ def test_values_are_filtered_by_the_typed_prefix(line, expected):
         "cns list -o ex",
     ],
 )
-def test_paths_are_left_to_the_shell(line):
+def test_paths_are_left_to_the_shell(complete, line):
     assert complete(line) == [("file", "ex")]
 
 
-def test_query_selectors_complete_key_by_key():
+def test_query_selectors_complete_key_by_key(values):
     assert values("cns query --service eks --selector comp") == ["components"]
     assert values("cns query --service eks --selector components.gpu-op") == [
         "components.gpu-operator"
@@ -104,20 +109,20 @@ def test_query_selectors_complete_key_by_key():
     assert values("cns query --service bogus --selector comp") == []  # no error, no guess
 
 
-def test_zsh_gets_the_same_answers():
+def test_zsh_gets_the_same_answers(complete):
     assert complete("cns recipe --accelerator g", shell="zsh") == [("plain", "gb200")]
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_completion_prints_the_script_for_the_shell(shell):
-    result = CliRunner().invoke(cli, ["completion", shell])
+def test_completion_prints_the_script_for_the_shell(runner, shell):
+    result = runner.invoke(["completion", shell])
     assert result.exit_code == 0, result.output
     assert "_CNS_COMPLETE" in result.stdout
     assert f"{shell}_complete" in result.stdout
 
 
-def test_completion_refuses_an_unknown_shell():
-    result = CliRunner().invoke(cli, ["completion", "tcsh"])
+def test_completion_refuses_an_unknown_shell(runner):
+    result = runner.invoke(["completion", "tcsh"])
     assert result.exit_code == 2
     assert "'tcsh' is not one of" in result.stderr
 

@@ -6,77 +6,76 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from cns_core.bundle.values import resolved_values
-from cns_core.cli import cli
 from cns_core.criteria import Criteria
 from cns_core.recipes import build_recipe
 from cns_core.recipes.diff import MISSING, DiffKind, diff_recipes, value_changes
 from cns_core.serialize import dump_yaml, load_yaml
 from cns_core.snapshot import Snapshot
 from cns_core.snapshot.diff import diff_snapshots
+from tests.support.cli import CnsRunner
 from tests.support.paths import EXAMPLE_SNAPSHOTS
 
 H100_SNAP = EXAMPLE_SNAPSHOTS / "h100-eks-ubuntu.yaml"
 GB200_SNAP = EXAMPLE_SNAPSHOTS / "gb200-eks-ubuntu.yaml"
 
 
-def run(*args: str, input: str | None = None):
-    return CliRunner().invoke(cli, list(args), input=input)
-
-
 @pytest.fixture
-def recipes(tmp_path: Path) -> tuple[str, str]:
+def recipes(runner: CnsRunner, tmp_path: Path) -> tuple[str, str]:
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     assert (
-        run(
-            "recipe",
-            "--service",
-            "eks",
-            "--accelerator",
-            "h100",
-            "--intent",
-            "inference",
-            "--os",
-            "ubuntu",
-            "-o",
-            str(a),
+        runner.invoke(
+            [
+                "recipe",
+                "--service",
+                "eks",
+                "--accelerator",
+                "h100",
+                "--intent",
+                "inference",
+                "--os",
+                "ubuntu",
+                "-o",
+                str(a),
+            ]
         ).exit_code
         == 0
     )
     assert (
-        run(
-            "recipe",
-            "--service",
-            "eks",
-            "--accelerator",
-            "gb200",
-            "--intent",
-            "training",
-            "--os",
-            "ubuntu",
-            "-o",
-            str(b),
+        runner.invoke(
+            [
+                "recipe",
+                "--service",
+                "eks",
+                "--accelerator",
+                "gb200",
+                "--intent",
+                "training",
+                "--os",
+                "ubuntu",
+                "-o",
+                str(b),
+            ]
         ).exit_code
         == 0
     )
     return str(a), str(b)
 
 
-def test_identical_recipes(recipes):
+def test_identical_recipes(runner, recipes):
     a, _ = recipes
-    result = run("diff", a, a, "--fail-on-diff")
+    result = runner.invoke(["diff", a, a, "--fail-on-diff"])
     assert result.exit_code == 0, result.output
     assert result.stdout.rstrip().endswith("A and B are identical")
-    doc = json.loads(run("diff", a, a, "-t", "json").stdout)
+    doc = json.loads(runner.invoke(["diff", a, a, "-t", "json"]).stdout)
     assert doc["identical"] is True and doc["constraints"] == []
     assert {c["kind"] for c in doc["components"]} == {"unchanged"}
 
 
-def test_recipe_diff_json_names_components_versions_values_constraints(recipes):
+def test_recipe_diff_json_names_components_versions_values_constraints(runner, recipes):
     a, b = recipes
-    result = run("diff", a, b, "--format", "json")
+    result = runner.invoke(["diff", a, b, "--format", "json"])
     assert result.exit_code == 0  # differences alone are not a failure
     doc = json.loads(result.stdout)
     assert doc["kind"] == "RecipeDiff" and doc["identical"] is False
@@ -115,30 +114,32 @@ def test_recipe_diff_json_names_components_versions_values_constraints(recipes):
     }
 
 
-def test_constraint_changes(tmp_path):
+def test_constraint_changes(runner, tmp_path):
     generic, gb200 = tmp_path / "eks.yaml", tmp_path / "gb200.yaml"
-    run("recipe", "--service", "eks", "-o", str(generic))
-    run(
-        "recipe",
-        "--service",
-        "eks",
-        "--accelerator",
-        "gb200",
-        "--intent",
-        "training",
-        "-o",
-        str(gb200),
+    runner.invoke(["recipe", "--service", "eks", "-o", str(generic)])
+    runner.invoke(
+        [
+            "recipe",
+            "--service",
+            "eks",
+            "--accelerator",
+            "gb200",
+            "--intent",
+            "training",
+            "-o",
+            str(gb200),
+        ]
     )
-    doc = json.loads(run("diff", str(generic), str(gb200), "-t", "json").stdout)
+    doc = json.loads(runner.invoke(["diff", str(generic), str(gb200), "-t", "json"]).stdout)
     constraints = {c["name"]: c for c in doc["constraints"]}
     version = constraints["K8s.server.version"]
     assert version["kind"] == "changed" and version["after"] == ">= 1.32.4"
     assert version["before"] == load_yaml(generic.read_text())["constraints"][0]["value"]
 
 
-def test_recipe_diff_table_one_row_per_difference(recipes):
+def test_recipe_diff_table_one_row_per_difference(runner, recipes):
     a, b = recipes
-    out = run("diff", a, b).stdout
+    out = runner.invoke(["diff", a, b]).stdout
     blocks = out.rstrip("\n").split("\n\n")
     assert blocks[0].splitlines()[0].startswith(f"A: {a} (service=eks accelerator=h100")
     header, *rows = blocks[1].splitlines()
@@ -154,30 +155,32 @@ def test_recipe_diff_table_one_row_per_difference(recipes):
     )
 
 
-def test_fail_on_diff_exits_1_after_the_report(recipes, tmp_path):
+def test_fail_on_diff_exits_1_after_the_report(runner, recipes, tmp_path):
     a, b = recipes
     out = tmp_path / "drift.json"
-    result = run("diff", a, b, "--fail-on-diff", "-o", str(out))
+    result = runner.invoke(["diff", a, b, "--fail-on-diff", "-o", str(out)])
     assert result.exit_code == 1
     assert f"{a} and {b} differ" in result.stderr
     assert json.loads(out.read_text())["identical"] is False  # the report was written first
 
 
-def test_stdin_is_one_side(recipes):
+def test_stdin_is_one_side(runner, recipes):
     a, _ = recipes
-    same = run(
-        "recipe",
-        "--service",
-        "eks",
-        "--accelerator",
-        "h100",
-        "--intent",
-        "inference",
-        "--os",
-        "ubuntu",
+    same = runner.invoke(
+        [
+            "recipe",
+            "--service",
+            "eks",
+            "--accelerator",
+            "h100",
+            "--intent",
+            "inference",
+            "--os",
+            "ubuntu",
+        ]
     ).stdout
-    assert run("diff", a, "-", "--fail-on-diff", input=same).exit_code == 0
-    assert run("diff", "-", "-").exit_code == 2
+    assert runner.invoke(["diff", a, "-", "--fail-on-diff"], input=same).exit_code == 0
+    assert runner.invoke(["diff", "-", "-"]).exit_code == 2
 
 
 def test_a_value_changed_only_in_the_values_file_is_found(store):
@@ -235,8 +238,8 @@ def test_snapshot_diff_lists_readings_not_metadata():
     assert diff_snapshots(a, retimed).identical
 
 
-def test_snapshot_diff_cli(tmp_path):
-    result = run("diff", str(H100_SNAP), str(GB200_SNAP), "-t", "yaml")
+def test_snapshot_diff_cli(runner, tmp_path):
+    result = runner.invoke(["diff", str(H100_SNAP), str(GB200_SNAP), "-t", "yaml"])
     assert result.exit_code == 0, result.output
     doc = load_yaml(result.stdout)
     assert doc["kind"] == "SnapshotDiff"
@@ -249,13 +252,13 @@ def test_snapshot_diff_cli(tmp_path):
         "before": "v25.3.0",
         "after": "v25.3.3",
     } in doc["readings"]
-    table = run("diff", str(H100_SNAP), str(GB200_SNAP)).stdout
+    table = runner.invoke(["diff", str(H100_SNAP), str(GB200_SNAP)]).stdout
     assert ["CHANGED", "K8s.image", "gpu-operator", "v25.3.0", "v25.3.3"] in [
         line.split() for line in table.splitlines()
     ]
     same = tmp_path / "same.yaml"
     same.write_text(dump_yaml(load_yaml(H100_SNAP.read_text())))
-    assert run("diff", str(H100_SNAP), str(same), "--fail-on-diff").exit_code == 0
+    assert runner.invoke(["diff", str(H100_SNAP), str(same), "--fail-on-diff"]).exit_code == 0
 
 
 @pytest.mark.parametrize(
@@ -266,18 +269,18 @@ def test_snapshot_diff_cli(tmp_path):
         ("missing", 4, "cannot load B: /nonexistent.yaml: no such file"),
     ],
 )
-def test_bad_pairs(recipes, tmp_path, which, code, message):
+def test_bad_pairs(runner, recipes, tmp_path, which, code, message):
     a, _ = recipes
     other = {"mixed": str(H100_SNAP), "missing": "/nonexistent.yaml"}.get(which)
     if other is None:
         other = str(tmp_path / "x.yaml")
         Path(other).write_text("kind: Something\n")
-    result = run("diff", a, other)
+    result = runner.invoke(["diff", a, other])
     assert result.exit_code == code, result.output
     assert message in result.stderr
 
 
-def test_a_recipe_in_aicr_names_is_identical_to_ours(recipes, tmp_path):
+def test_a_recipe_in_aicr_names_is_identical_to_ours(runner, recipes, tmp_path):
     """kube-prometheus-stack is the registry's alias of prometheus: the same recipe."""
     a, _ = recipes
     doc = load_yaml(Path(a).read_text())
@@ -293,5 +296,5 @@ def test_a_recipe_in_aicr_names_is_identical_to_ours(recipes, tmp_path):
     ]
     aicr = tmp_path / "aicr.yaml"
     aicr.write_text(dump_yaml(doc))
-    result = run("diff", a, str(aicr), "--fail-on-diff")
+    result = runner.invoke(["diff", a, str(aicr), "--fail-on-diff"])
     assert result.exit_code == 0, result.output

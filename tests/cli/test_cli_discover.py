@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from cns_core.cli import cli
 from cns_core.criteria import ACCELERATORS, ENUM_FIELDS, SERVICES, AllowLists, Criteria
 from cns_core.recipes.catalog import build_catalog, reachable_overlays
 from cns_core.serialize import load_yaml
@@ -15,10 +13,6 @@ from tests.support.paths import EXAMPLE_SNAPSHOTS, EXAMPLES
 
 H100 = str(EXAMPLE_SNAPSHOTS / "h100-eks-ubuntu.yaml")
 GB200 = str(EXAMPLE_SNAPSHOTS / "gb200-eks-ubuntu.yaml")
-
-
-def run(*args: str, input: str | None = None):
-    return CliRunner().invoke(cli, list(args), input=input)
 
 
 def guidance(result) -> list[str]:
@@ -29,8 +23,8 @@ def guidance(result) -> list[str]:
 # --- cns list ------------------------------------------------------------------------------
 
 
-def test_list_json_has_every_criterion_and_overlay(store):
-    result = run("list", "--format", "json")
+def test_list_json_has_every_criterion_and_overlay(runner, store):
+    result = runner.invoke(["list", "--format", "json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     by_name = {c["name"]: c for c in doc["criteria"]}
@@ -44,8 +38,10 @@ def test_list_json_has_every_criterion_and_overlay(store):
     assert [o["name"] for o in doc["overlays"]] == sorted(store.overlays)
 
 
-def test_list_says_what_each_overlay_matches_and_adds():
-    overlays = {o["name"]: o for o in json.loads(run("list", "-t", "json").stdout)["overlays"]}
+def test_list_says_what_each_overlay_matches_and_adds(runner):
+    overlays = {
+        o["name"]: o for o in json.loads(runner.invoke(["list", "-t", "json"]).stdout)["overlays"]
+    }
     gb200 = overlays["gb200-eks-training"]
     assert gb200["matches"] == {"service": "eks", "accelerator": "gb200", "intent": "training"}
     assert gb200["base"] == "eks-training"
@@ -57,8 +53,8 @@ def test_list_says_what_each_overlay_matches_and_adds():
     assert overlays["eks"]["matches"] == {"service": "eks"} and overlays["eks"]["base"] == "base"
 
 
-def test_list_table_is_criteria_then_overlays_then_details():
-    result = run("list")
+def test_list_table_is_criteria_then_overlays_then_details(runner):
+    result = runner.invoke(["list"])
     assert result.exit_code == 0, result.output
     blocks = result.stdout.split("\n\n")
     assert blocks[0].splitlines()[0].split() == ["CRITERION", "VALUES", "ALIASES"]
@@ -80,9 +76,9 @@ def test_list_table_is_criteria_then_overlays_then_details():
     assert "  adds nvidia-dra-driver-gpu 25.8.1" in detail.splitlines()
 
 
-def test_list_yaml_and_output_file(tmp_path):
+def test_list_yaml_and_output_file(runner, tmp_path):
     out = tmp_path / "catalog.yaml"
-    assert run("list", "-o", str(out)).exit_code == 0
+    assert runner.invoke(["list", "-o", str(out)]).exit_code == 0
     assert load_yaml(out.read_text())["criteria"][0]["name"] == "service"
 
 
@@ -118,16 +114,18 @@ def test_catalog_honours_allowlists(store):
         (["bundle", "-r", "-", "-d", "argo"], 3, "did you mean 'argocd'?"),
     ],
 )
-def test_mistyped_words_get_the_closest_valid_spelling(args, code, message):
+def test_mistyped_words_get_the_closest_valid_spelling(runner, args, code, message):
     recipe = (EXAMPLES / "recipes" / "gb200-eks-ubuntu-training.yaml").read_text()
-    result = run(*args, input=recipe)
+    result = runner.invoke(args, input=recipe)
     assert result.exit_code == code, result.output
     assert message in result.stderr
 
 
-def test_unknown_bundler_suggests_a_component(tmp_path):
+def test_unknown_bundler_suggests_a_component(runner, tmp_path):
     recipe = str(EXAMPLES / "recipes" / "gb200-eks-ubuntu-training.yaml")
-    result = run("bundle", "-r", recipe, "--bundlers", "gpu-operater", "-o", str(tmp_path / "b"))
+    result = runner.invoke(
+        ["bundle", "-r", recipe, "--bundlers", "gpu-operater", "-o", str(tmp_path / "b")]
+    )
     assert result.exit_code == 3
     assert "did you mean 'gpu-operator'?" in result.stderr
 
@@ -135,8 +133,8 @@ def test_unknown_bundler_suggests_a_component(tmp_path):
 # --- cns recipe --snapshot guidance ------------------------------------------------------------
 
 
-def test_snapshot_guidance_names_what_was_detected_and_the_flags_that_would_add_overlays():
-    result = run("recipe", "-s", GB200, "-t", "json")
+def test_snapshot_guidance_names_what_was_detected_and_the_flags_that_would_add_overlays(runner):
+    result = runner.invoke(["recipe", "-s", GB200, "-t", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["kind"] == "recipeResult"  # stdout is the document alone
     lines = guidance(result)
@@ -161,8 +159,8 @@ def test_snapshot_guidance_names_what_was_detected_and_the_flags_that_would_add_
     assert not any(n.startswith(("gke", "aks", "h100", "kind")) for n in names)  # out of reach
 
 
-def test_snapshot_guidance_warns_when_the_flag_would_bring_an_overlay_the_node_fails():
-    lines = guidance(run("recipe", "-s", H100, "-o", "/dev/null"))
+def test_snapshot_guidance_warns_when_the_flag_would_bring_an_overlay_the_node_fails(runner):
+    lines = guidance(runner.invoke(["recipe", "-s", H100, "-o", "/dev/null"]))
     assert "eks-inference, monitoring-hpa would apply with --intent inference" in lines
     assert (
         "h100-inference would apply with --intent inference, but this node fails "
@@ -174,8 +172,8 @@ def test_snapshot_guidance_warns_when_the_flag_would_bring_an_overlay_the_node_f
     ) in lines
 
 
-def test_snapshot_guidance_with_the_flag_reports_the_exclusion():
-    result = run("recipe", "-s", H100, "--intent", "inference", "-o", "/dev/null")
+def test_snapshot_guidance_with_the_flag_reports_the_exclusion(runner):
+    result = runner.invoke(["recipe", "-s", H100, "--intent", "inference", "-o", "/dev/null"])
     assert result.exit_code == 0, result.output
     lines = guidance(result)
     assert lines[1] == "Recipe for: service=eks accelerator=h100 intent=inference os=ubuntu"
@@ -186,8 +184,8 @@ def test_snapshot_guidance_with_the_flag_reports_the_exclusion():
     assert not any("would apply with --intent" in line for line in lines)  # intent is pinned
 
 
-def test_no_guidance_without_a_snapshot():
-    assert guidance(run("recipe", "--service", "eks", "-o", "/dev/null")) == []
+def test_no_guidance_without_a_snapshot(runner):
+    assert guidance(runner.invoke(["recipe", "--service", "eks", "-o", "/dev/null"])) == []
 
 
 def test_reachable_overlays_need_only_open_fields(store):

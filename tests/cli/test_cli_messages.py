@@ -9,15 +9,9 @@ import socket
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from cns_core.cli import cli
 from cns_core.errors import InvalidRequestError
 from cns_core.serialize import load_json, load_yaml
-
-
-def run(*args: str, input: str | None = None):
-    return CliRunner().invoke(cli, list(args), input=input)
 
 
 @pytest.mark.parametrize(
@@ -48,10 +42,10 @@ def test_json_errors_are_file_line_column_problem():
         load_json('{"a": 1,\n "b": }', source="c.json")
 
 
-def test_the_cli_reports_where_a_file_breaks(tmp_path):
+def test_the_cli_reports_where_a_file_breaks(runner, tmp_path):
     bad = tmp_path / "criteria.yaml"
     bad.write_text("kind: recipeCriteria\nspec: {service: eks\n")
-    result = run("recipe", "-c", str(bad))
+    result = runner.invoke(["recipe", "-c", str(bad)])
     assert result.exit_code == 3
     assert result.stderr.startswith(f"Error: invalid YAML in {bad}:3:1: ")
 
@@ -70,9 +64,9 @@ def _unreachable_kubeconfig(tmp_path: Path) -> Path:
     return path
 
 
-def test_an_unreachable_cluster_is_one_line_not_retry_warnings(tmp_path):
+def test_an_unreachable_cluster_is_one_line_not_retry_warnings(runner, tmp_path):
     kubeconfig = _unreachable_kubeconfig(tmp_path)
-    result = run("recipe", "-s", "cm://gpu-operator/cns", "-k", str(kubeconfig))
+    result = runner.invoke(["recipe", "-s", "cm://gpu-operator/cns", "-k", str(kubeconfig)])
     assert result.exit_code == 4
     assert "Retrying" not in result.stderr
     assert result.stderr.count("\n") == 1
@@ -99,10 +93,11 @@ def test_debug_logging_still_shows_the_retries(tmp_path, caplog):
     assert [r for r in caplog.records if r.getMessage().startswith("Retrying")]
 
 
-def test_log_json_times_are_iso_8601_utc(tmp_path):
+def test_log_json_times_are_iso_8601_utc(runner, tmp_path):
     kubeconfig = _unreachable_kubeconfig(tmp_path)
-    result = run(
-        "--log-json", "--debug", "recipe", "-s", "cm://gpu-operator/cns", "-k", str(kubeconfig)
+    result = runner.invoke(
+        ["--log-json", "--debug", "recipe", "-s", "cm://gpu-operator/cns", "-k", str(kubeconfig)],
+        catch_exceptions=True,  # --debug re-raises the error for its traceback
     )
     records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     assert records, result.stderr

@@ -8,19 +8,16 @@ import json
 import os
 import pty
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from cns_core.cli import cli
 from cns_core.cli.exit_codes import EXIT_BROKEN_PIPE
 from cns_core.serialize import load_yaml
+from tests.support.cli import CNS, CnsRunner
 from tests.support.paths import EXAMPLE_SNAPSHOTS, EXAMPLES
 
-CNS = str(Path(sys.executable).with_name("cns"))
 H100 = str(EXAMPLE_SNAPSHOTS / "h100-eks-ubuntu.yaml")
 RECIPE_YAML = str(EXAMPLES / "recipes" / "gb200-eks-ubuntu-training.yaml")
 #: Each command with ``-o`` and ``--format``, with the arguments that make it succeed.
@@ -28,17 +25,6 @@ COMMANDS = {
     "recipe": ["recipe", "--service", "eks"],
     "validate": ["validate", "-r", RECIPE_YAML, "-s", H100, "--no-fail-on-error"],
 }
-
-
-def run(*args: str, cwd: Path | None = None):
-    if cwd is None:
-        return CliRunner().invoke(cli, list(args))
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(cli, list(args))
-    finally:
-        os.chdir(old)
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
@@ -55,11 +41,11 @@ def run(*args: str, cwd: Path | None = None):
     ],
 )
 def test_output_file_gets_the_format_its_extension_names(
-    tmp_path: Path, command: str, name: str, fmt: str | None, parse
+    runner: CnsRunner, tmp_path: Path, command: str, name: str, fmt: str | None, parse
 ) -> None:
     out = tmp_path / name
     args = [*COMMANDS[command], "-o", str(out), *(["-t", fmt] if fmt else [])]
-    result = run(*args)
+    result = runner.invoke(args)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     assert isinstance(parse(out.read_text()), dict)
@@ -75,10 +61,10 @@ def test_output_file_gets_the_format_its_extension_names(
     ],
 )
 def test_extension_contradicting_format_is_a_usage_error(
-    tmp_path: Path, command: str, name: str, fmt: str, message: str
+    runner: CnsRunner, tmp_path: Path, command: str, name: str, fmt: str, message: str
 ) -> None:
     out = tmp_path / name
-    result = run(*COMMANDS[command], "-o", str(out), "--format", fmt)
+    result = runner.invoke([*COMMANDS[command], "-o", str(out), "--format", fmt])
     assert result.exit_code == 2
     assert message.format(out=out) in result.stderr
     assert not out.exists()
@@ -89,48 +75,48 @@ def test_extension_contradicting_format_is_a_usage_error(
     ("value", "hint"), [("json", "json"), ("yaml", "yaml"), ("YAML", "yaml"), ("yml", "yaml")]
 )
 def test_a_format_name_as_output_gets_a_hint(
-    tmp_path: Path, command: str, value: str, hint: str
+    runner: CnsRunner, tmp_path: Path, command: str, value: str, hint: str
 ) -> None:
-    result = run(*COMMANDS[command], "-o", value, cwd=tmp_path)
+    result = runner.invoke([*COMMANDS[command], "-o", value], cwd=tmp_path)
     assert result.exit_code == 2
     assert f"did you mean --format {hint}?" in result.stderr
     assert f"-o ./{value}" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
-def test_table_goes_to_any_other_file_name(tmp_path: Path) -> None:
+def test_table_goes_to_any_other_file_name(runner: CnsRunner, tmp_path: Path) -> None:
     out = tmp_path / "report.txt"
-    result = run(*COMMANDS["validate"], "-o", str(out), "-t", "table")
+    result = runner.invoke([*COMMANDS["validate"], "-o", str(out), "-t", "table"])
     assert result.exit_code == 0, result.stderr
     assert out.read_text().startswith("STATUS")
 
 
-def test_recipe_written_as_json_bundles(tmp_path: Path) -> None:
+def test_recipe_written_as_json_bundles(runner: CnsRunner, tmp_path: Path) -> None:
     """The issue's sequence: ``cns recipe ... -o r.json`` then ``cns bundle -r r.json``."""
     recipe = tmp_path / "r.json"
-    assert run("recipe", "--service", "eks", "-o", str(recipe)).exit_code == 0
+    assert runner.invoke(["recipe", "--service", "eks", "-o", str(recipe)]).exit_code == 0
     assert json.loads(recipe.read_text())["kind"] == "recipeResult"
-    result = run("bundle", "-r", str(recipe), "-o", str(tmp_path / "bundle"))
+    result = runner.invoke(["bundle", "-r", str(recipe), "-o", str(tmp_path / "bundle")])
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "bundle" / "Chart.yaml").is_file()
 
 
-def test_inputs_are_read_by_content_whatever_their_name(tmp_path: Path) -> None:
+def test_inputs_are_read_by_content_whatever_their_name(runner: CnsRunner, tmp_path: Path) -> None:
     yaml_named_json = tmp_path / "recipe.json"
     yaml_named_json.write_text(Path(RECIPE_YAML).read_text())
-    result = run("bundle", "-r", str(yaml_named_json), "-o", str(tmp_path / "b.zip"))
+    result = runner.invoke(["bundle", "-r", str(yaml_named_json), "-o", str(tmp_path / "b.zip")])
     assert result.exit_code == 0, result.stderr
     json_named_txt = tmp_path / "snapshot.txt"
     gb200 = EXAMPLE_SNAPSHOTS / "gb200-eks-ubuntu.yaml"
     json_named_txt.write_text(json.dumps(load_yaml(gb200.read_text())))
-    result = run("validate", "-r", str(yaml_named_json), "-s", str(json_named_txt))
+    result = runner.invoke(["validate", "-r", str(yaml_named_json), "-s", str(json_named_txt)])
     assert result.exit_code == 0, result.stderr
 
 
-def test_bundle_to_stdout_is_the_same_zip_as_to_a_file(tmp_path: Path) -> None:
-    to_file = run("bundle", "-r", RECIPE_YAML, "-o", str(tmp_path / "b.zip"))
+def test_bundle_to_stdout_is_the_same_zip_as_to_a_file(runner: CnsRunner, tmp_path: Path) -> None:
+    to_file = runner.invoke(["bundle", "-r", RECIPE_YAML, "-o", str(tmp_path / "b.zip")])
     assert to_file.exit_code == 0, to_file.stderr
-    streamed = run("bundle", "-r", RECIPE_YAML, "-o", "-", cwd=tmp_path)
+    streamed = runner.invoke(["bundle", "-r", RECIPE_YAML, "-o", "-"], cwd=tmp_path)
     assert streamed.exit_code == 0, streamed.stderr
     assert streamed.stdout_bytes == (tmp_path / "b.zip").read_bytes()
     assert not (tmp_path / "-").exists()

@@ -3,36 +3,38 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from cns_core.bundle import BundleOptions
 from cns_core.bundle.plan import plan_bundle
-from cns_core.cli import cli
 from cns_core.criteria import Criteria
 from cns_core.errors import InvalidRequestError, NotFoundError
 from cns_core.query import hydrate, parse_selector, select
 from cns_core.recipes import build_recipe
 from cns_core.serialize import load_yaml
+from tests.support.cli import CnsRunner
 from tests.support.paths import EXAMPLE_SNAPSHOTS, EXAMPLES
 
 GB200 = ["--service", "eks", "--accelerator", "gb200", "--intent", "training"]
 RECIPE = str(EXAMPLES / "recipes" / "gb200-eks-ubuntu-training.yaml")
 
 
-def run(*args: str, input: str | None = None):
-    return CliRunner().invoke(cli, list(args), input=input)
+@pytest.fixture
+def query(runner: CnsRunner) -> Callable[..., str]:
+    """``query(*args)``: what ``cns query ARGS...`` prints (it must succeed)."""
+
+    def run(*args: str) -> str:
+        result = runner.invoke(["query", *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    return run
 
 
-def query(*args: str):
-    result = run("query", *args)
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-def test_a_chart_value_prints_bare_and_is_the_value_the_bundle_sends(store):
+def test_a_chart_value_prints_bare_and_is_the_value_the_bundle_sends(query, store):
     out = query(*GB200, "--selector", "components.gpu-operator.values.driver.version")
     recipe = build_recipe(Criteria(service="eks", accelerator="gb200", intent="training"), store)
     plan = plan_bundle(recipe, store, BundleOptions())
@@ -40,7 +42,7 @@ def test_a_chart_value_prints_bare_and_is_the_value_the_bundle_sends(store):
     assert out == f"{gpu_operator.values['driver']['version']}\n" == "580.82.07\n"
 
 
-def test_a_value_from_the_base_values_file_is_resolved_too():
+def test_a_value_from_the_base_values_file_is_resolved_too(query):
     # the recipe's own overrides do not set it: only the merged values have it
     assert (
         query(*GB200, "--selector", "components.gpu-operator.values.driver.kernelModuleType")
@@ -61,17 +63,17 @@ def test_a_value_from_the_base_values_file_is_resolved_too():
         (".criteria.intent", "training\n"),
     ],
 )
-def test_scalars_print_bare(selector, expected):
+def test_scalars_print_bare(query, selector, expected):
     assert query(*GB200, "--selector", selector) == expected
 
 
-def test_a_number_indexes_a_list(store):
+def test_a_number_indexes_a_list(query, store):
     recipe = build_recipe(Criteria(service="eks", accelerator="gb200", intent="training"), store)
     for i, name in enumerate(recipe.deployment_order):
         assert query(*GB200, "--selector", f"deploymentOrder.{i}") == f"{name}\n"
 
 
-def test_maps_and_lists_print_as_yaml_or_json():
+def test_maps_and_lists_print_as_yaml_or_json(query):
     driver = load_yaml(query(*GB200, "--selector", "components.gpu-operator.values.driver"))
     assert driver["version"] == "580.82.07"
     as_json = json.loads(
@@ -91,7 +93,7 @@ def test_maps_and_lists_print_as_yaml_or_json():
     }
 
 
-def test_set_overrides_apply_before_selecting():
+def test_set_overrides_apply_before_selecting(query):
     out = query(
         *GB200,
         "--selector",
@@ -102,7 +104,7 @@ def test_set_overrides_apply_before_selecting():
     assert out == "580.105.08\n"
 
 
-def test_query_a_recipe_file_and_a_snapshot():
+def test_query_a_recipe_file_and_a_snapshot(query):
     assert query("-r", RECIPE, "--selector", "criteria.os") == "ubuntu\n"
     snapshot = str(EXAMPLE_SNAPSHOTS / "gb200-eks-ubuntu.yaml")
     assert (
@@ -134,8 +136,8 @@ def test_query_a_recipe_file_and_a_snapshot():
         ),
     ],
 )
-def test_a_missing_path_names_the_deepest_existing_prefix_exit_4(selector, message):
-    result = run("query", *GB200, "--selector", selector)
+def test_a_missing_path_names_the_deepest_existing_prefix_exit_4(runner, selector, message):
+    result = runner.invoke(["query", *GB200, "--selector", selector])
     assert result.exit_code == 4
     assert message in result.stderr
     assert result.stdout == ""
@@ -152,8 +154,8 @@ def test_a_missing_path_names_the_deepest_existing_prefix_exit_4(selector, messa
         ([*GB200, "--selector", "x", "--set", "nope:a=1"], 3, "is not a component of this bundle"),
     ],
 )
-def test_bad_input(args, code, message):
-    result = run("query", *args)
+def test_bad_input(runner, args, code, message):
+    result = runner.invoke(["query", *args])
     assert result.exit_code == code, result.output
     assert message in result.stderr
 
@@ -175,7 +177,7 @@ def test_select_reports_structured_details(store):
     assert "driver" in info.value.details["available"]
 
 
-def test_a_recipe_in_aicr_names_is_queried_by_ours(tmp_path):
+def test_a_recipe_in_aicr_names_is_queried_by_ours(query, tmp_path):
     doc = load_yaml(Path(RECIPE).read_text())
     for ref in doc["componentRefs"]:
         if ref["name"] == "prometheus":

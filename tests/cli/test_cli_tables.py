@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
-
-from cns_core.cli import cli
 from cns_core.cli.tables import Table, render, render_flat_table, render_snapshot_table
 from cns_core.serialize import load_yaml
 from cns_core.snapshot import Snapshot
@@ -52,7 +49,7 @@ def test_snapshot_table_metadata_then_readings_in_document_order():
     assert ["K8s", "server", "version", "v1.30.14-eks-3025e55"] in [r.split() for r in rows]
 
 
-def test_any_document_without_its_own_view_is_listed_flat(tmp_path):
+def test_any_document_without_its_own_view_is_listed_flat(runner, tmp_path):
     out = tmp_path / "v.txt"
-    result = CliRunner().invoke(cli, ["list", "-t", "table", "-o", str(out)])
+    result = runner.invoke(["list", "-t", "table", "-o", str(out)])
     assert result.exit_code == 0 and out.read_text().startswith("CRITERION")

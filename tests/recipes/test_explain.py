@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
-
-from cns_core.cli import cli
 from cns_core.criteria import Criteria
 from cns_core.recipes import build_recipe
 from cns_core.recipes.explain import Change
@@ -51,7 +48,7 @@ def test_raised_versions_and_unparseable_ones(synthetic):
     assert Change("odd", "beta version 2.1.0 → latest") in changes
 
 
-def test_cli_explain_goes_to_stderr_and_leaves_stdout_unchanged():
+def test_cli_explain_goes_to_stderr_and_leaves_stdout_unchanged(runner):
     args = [
         "recipe",
         "--service",
@@ -63,8 +60,8 @@ def test_cli_explain_goes_to_stderr_and_leaves_stdout_unchanged():
         "-t",
         "json",
     ]
-    plain = CliRunner().invoke(cli, args)
-    explained = CliRunner().invoke(cli, [*args, "--explain"])
+    plain = runner.invoke(args)
+    explained = runner.invoke([*args, "--explain"])
     assert explained.exit_code == 0
     assert explained.stdout == plain.stdout
     lines = explained.stderr.splitlines()

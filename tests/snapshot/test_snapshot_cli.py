@@ -8,13 +8,12 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 from snapshot_fakes import fake_nvidia_smi
 
-from cns_core.cli import cli
 from cns_core.cli.documents import read_document
 from cns_core.cli.snapshot import bool_option, parse_duration
 from cns_core.snapshot import MeasurementType, Snapshot
+from tests.support.cli import CnsRunner
 
 
 @pytest.fixture
@@ -22,58 +21,52 @@ def host(fake_systemctl: Path, fake_bin: Callable[[str, str], Path], no_kube: No
     fake_nvidia_smi(fake_bin, "nvidia-smi-h100.xml")
 
 
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
-def test_snapshot_json_to_stdout(host: None) -> None:
-    code, out, err = _run("snapshot", "-t", "json")
-    assert code == 0, err
-    snapshot = Snapshot.from_dict(json.loads(out))
+def test_snapshot_json_to_stdout(host: None, runner: CnsRunner) -> None:
+    result = runner.invoke(["snapshot", "-t", "json"])
+    assert result.exit_code == 0, result.stderr
+    snapshot = Snapshot.from_dict(json.loads(result.stdout))
     assert [m.type.value for m in snapshot.measurements] == ["SystemD", "OS", "GPU"]
     assert snapshot.find(MeasurementType.GPU, "smi", "gpu-count") == 8
     assert snapshot.find(MeasurementType.SYSTEMD, "containerd.service", "SubState") == "running"
-    assert "K8s measurement skipped" in err
+    assert "K8s measurement skipped" in result.stderr
 
 
-def test_snapshot_to_a_yaml_file(host: None, tmp_path: Path) -> None:
+def test_snapshot_to_a_yaml_file(host: None, runner: CnsRunner, tmp_path: Path) -> None:
     out = tmp_path / "snap.yaml"
-    code, stdout, err = _run("snapshot", "-o", str(out))
-    assert code == 0, err
-    assert stdout == ""
+    result = runner.invoke(["snapshot", "-o", out])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
     assert Snapshot.from_dict(read_document(str(out))).find(MeasurementType.GPU, "gpu-3", "model")
 
 
 @pytest.mark.parametrize(("name", "fmt"), [("snap.json", "json"), ("snap.yml", "yaml")])
 def test_snapshot_file_format_follows_the_extension(
-    host: None, tmp_path: Path, name: str, fmt: str
+    host: None, runner: CnsRunner, tmp_path: Path, name: str, fmt: str
 ) -> None:
     out = tmp_path / name
-    code, _, err = _run("snapshot", "-o", str(out))
-    assert code == 0, err
+    result = runner.invoke(["snapshot", "-o", out])
+    assert result.exit_code == 0, result.stderr
     text = out.read_text()
     assert text.startswith("{") == (fmt == "json")
     assert Snapshot.from_dict(read_document(str(out))).find(MeasurementType.GPU, "smi", "gpu-count")
 
 
 def test_snapshot_output_named_like_a_format_gets_a_hint(
-    host: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    host: None, runner: CnsRunner, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    code, _, err = _run("snapshot", "-o", "json")
-    assert code == 2
-    assert "did you mean --format json?" in err
+    result = runner.invoke(["snapshot", "-o", "json"], cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "did you mean --format json?" in result.stderr
     assert not (tmp_path / "json").exists()
-    code, _, err = _run("snapshot", "-o", "s.yaml", "-t", "json")
-    assert code == 2
-    assert "names a yaml file but --format is json" in err
+    result = runner.invoke(["snapshot", "-o", "s.yaml", "-t", "json"], cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "names a yaml file but --format is json" in result.stderr
 
 
-def test_snapshot_table(host: None) -> None:
-    code, out, _ = _run("snapshot", "-t", "table", "--systemd-service", "kubelet.service")
-    assert code == 0
-    lines = out.splitlines()
+def test_snapshot_table(host: None, runner: CnsRunner) -> None:
+    result = runner.invoke(["snapshot", "-t", "table", "--systemd-service", "kubelet.service"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
     assert lines[0].startswith("source-node: ")
     header = next(line for line in lines if line.startswith("TYPE"))
     assert header.split() == ["TYPE", "SUBTYPE", "KEY", "VALUE"]
@@ -101,10 +94,10 @@ def test_snapshot_table(host: None) -> None:
         (["-o", "ftp://host/x.yaml"], 3, "unsupported scheme 'ftp://'"),
     ],
 )
-def test_bad_input(host: None, args: list[str], code: int, message: str) -> None:
-    exit_code, _, err = _run("snapshot", *args)
-    assert exit_code == code, err
-    assert message in err
+def test_bad_input(host: None, runner: CnsRunner, args: list[str], code: int, message: str) -> None:
+    result = runner.invoke(["snapshot", *args])
+    assert result.exit_code == code, result.stderr
+    assert message in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -143,10 +136,12 @@ def test_bad_go_durations(text: str) -> None:
         (["--no-cleanup"], False),
     ],
 )
-def test_bool_options_accept_go_style_values(args: list[str], expected: bool) -> None:
+def test_bool_options_accept_go_style_values(
+    runner: CnsRunner, args: list[str], expected: bool
+) -> None:
     @click.command()
     @bool_option("cleanup", True, "help")
     def command(cleanup: bool, no_cleanup: bool) -> None:
         click.echo(cleanup and not no_cleanup)
 
-    assert CliRunner().invoke(command, args).output == f"{expected}\n"
+    assert runner.invoke(args, command=command).output == f"{expected}\n"

@@ -29,6 +29,7 @@ from cns_core.errors import (
     UnavailableError,
 )
 from cns_core.serialize import Format
+from tests.support.cli import CnsRunner
 
 SNAPSHOT_YAML = "kind: Snapshot\nmeasurements: []\n"
 SNAPSHOT_JSON = json.dumps({"kind": "Snapshot", "measurements": []})
@@ -347,15 +348,12 @@ def test_a_dripping_server_cannot_hold_a_download_past_the_limit(
 
 @pytest.mark.timeout(30)  # bounded even where the limit does not hold
 def test_cli_input_from_a_dripping_server_exits_4_with_one_line(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    runner: CnsRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from click.testing import CliRunner
-
-    from cns_core.cli import cli
 
     monkeypatch.setattr(cns_io, "URL_TOTAL_TIMEOUT", 1.0)
     with dripping_server(headers_too=False) as url:
-        result = CliRunner().invoke(cli, ["bundle", "-r", url, "-o", str(tmp_path / "b")])
+        result = runner.invoke(["bundle", "-r", url, "-o", str(tmp_path / "b")])
     assert result.exit_code == 4, result.output
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and f"{url}: download took longer than 1s" in lines[0], lines

@@ -6,14 +6,12 @@ import json
 import os
 import pty
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from cns_core.cli import cli
 from cns_core.serialize import dump_yaml
+from tests.support.cli import CNS, CnsRunner, run_cns
 
 PASSING = {
     "kind": "recipeResult",
@@ -38,11 +36,6 @@ PARTIAL = {
 }
 
 
-def _run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), input=stdin)
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.fixture
 def h100(snapshot_dir: Path) -> str:
     return str(snapshot_dir / "h100-eks-ubuntu.yaml")
@@ -63,40 +56,46 @@ def recipes(tmp_path: Path) -> dict[str, str]:
     [("pass", 0, "pass"), ("partial", 0, "partial"), ("fail", 1, "fail")],
 )
 def test_exit_codes_follow_the_summary(
-    h100: str, recipes: dict[str, str], case: str, code: int, status: str
+    runner: CnsRunner, h100: str, recipes: dict[str, str], case: str, code: int, status: str
 ) -> None:
-    exit_code, out, err = _run("validate", "-r", recipes[case], "-s", h100, "-t", "json")
-    assert exit_code == code, err
-    doc = json.loads(out)
+    result = runner.invoke(["validate", "-r", recipes[case], "-s", h100, "-t", "json"])
+    assert result.exit_code == code, result.stderr
+    doc = json.loads(result.stdout)
     assert doc["kind"] == "ValidationResult"
     assert doc["summary"]["status"] == status
     assert doc["recipeSource"] == recipes[case] and doc["snapshotSource"] == h100
     if code:
         assert (
-            err.strip().splitlines()[-1] == "Error: validation failed: 1 constraint(s) did not pass"
+            result.stderr.strip().splitlines()[-1]
+            == "Error: validation failed: 1 constraint(s) did not pass"
         )
 
 
 @pytest.mark.parametrize(
     "flag", ["--fail-on-error=false", "--no-fail-on-error", "--fail-on-error=0"]
 )
-def test_fail_on_error_off(h100: str, recipes: dict[str, str], flag: str) -> None:
-    assert _run("validate", "-r", recipes["fail"], "-s", h100, flag)[0] == 0
+def test_fail_on_error_off(
+    runner: CnsRunner, h100: str, recipes: dict[str, str], flag: str
+) -> None:
+    result = runner.invoke(["validate", "-r", recipes["fail"], "-s", h100, flag])
+    assert result.exit_code == 0, result.stderr
 
 
 def test_the_report_is_written_before_failing(
-    h100: str, recipes: dict[str, str], tmp_path: Path
+    runner: CnsRunner, h100: str, recipes: dict[str, str], tmp_path: Path
 ) -> None:
     out = tmp_path / "report.json"
-    code, _, _ = _run("validate", "-r", recipes["fail"], "-s", h100, "-o", str(out), "-t", "json")
-    assert code == 1
+    result = runner.invoke(["validate", "-r", recipes["fail"], "-s", h100, "-o", out, "-t", "json"])
+    assert result.exit_code == 1
     assert json.loads(out.read_text())["summary"]["failed"] == 1
 
 
-def test_snapshot_from_stdin(h100: str, recipes: dict[str, str]) -> None:
-    code, out, _ = _run("validate", "-r", recipes["pass"], "-s", "-", stdin=Path(h100).read_text())
-    assert code == 0
-    assert "status: pass" in out
+def test_snapshot_from_stdin(runner: CnsRunner, h100: str, recipes: dict[str, str]) -> None:
+    result = runner.invoke(
+        ["validate", "-r", recipes["pass"], "-s", "-"], input=Path(h100).read_text()
+    )
+    assert result.exit_code == 0
+    assert "status: pass" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -127,7 +126,13 @@ def test_snapshot_from_stdin(h100: str, recipes: dict[str, str]) -> None:
     ],
 )
 def test_bad_inputs(
-    h100: str, recipes: dict[str, str], tmp_path: Path, args: list[str], code: int, message: str
+    runner: CnsRunner,
+    h100: str,
+    recipes: dict[str, str],
+    tmp_path: Path,
+    args: list[str],
+    code: int,
+    message: str,
 ) -> None:
     (tmp_path / "bad-snapshot.yaml").write_text("kind: Snapshot\nmeasurements: 3\n")
     (tmp_path / "bad-reading.yaml").write_text(
@@ -135,17 +140,16 @@ def test_bad_inputs(
     )
     (tmp_path / "broken.json").write_text('{"measurements": [')
     values = {"dir": str(tmp_path), "h100": h100, "pass": recipes["pass"]}
-    exit_code, _, err = _run("validate", *(a.format(**values) for a in args))
-    assert exit_code == code, err
-    assert message.format(**values) in err
-    assert "Traceback" not in err
+    result = runner.invoke(["validate", *(a.format(**values) for a in args)])
+    assert result.exit_code == code, result.stderr
+    assert message.format(**values) in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def _pty_run(args: list[str], env: dict[str, str]) -> str:
     """Run cns with stdout on a pseudo-terminal (so it is a TTY) and return what it printed."""
     leader, follower = pty.openpty()
-    cns = str(Path(sys.executable).parent / "cns")
-    proc = subprocess.Popen([cns, *args], stdout=follower, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen([CNS, *args], stdout=follower, stderr=subprocess.PIPE, env=env)
     os.close(follower)
     chunks = []
     while True:
@@ -173,13 +177,7 @@ def test_table_is_coloured_on_a_terminal_unless_no_color(
 
 
 def test_real_process_exit_code_and_one_line_error(h100: str, recipes: dict[str, str]) -> None:
-    cns = str(Path(sys.executable).parent / "cns")
-    proc = subprocess.run(
-        [cns, "validate", "-r", recipes["fail"], "-s", h100, "-t", "table"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_cns("validate", "-r", recipes["fail"], "-s", h100, "-t", "table")
     assert proc.returncode == 1
     assert proc.stdout.splitlines()[0].split() == [
         "STATUS",
@@ -196,10 +194,10 @@ def test_real_process_exit_code_and_one_line_error(h100: str, recipes: dict[str,
 # ---- cns recipe --snapshot -------------------------------------------------------------
 
 
-def test_recipe_from_the_h100_snapshot(h100: str) -> None:
-    code, out, err = _run("recipe", "--snapshot", h100, "-t", "json")
-    assert code == 0, err
-    doc = json.loads(out)
+def test_recipe_from_the_h100_snapshot(runner: CnsRunner, h100: str) -> None:
+    result = runner.invoke(["recipe", "--snapshot", h100, "-t", "json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
     assert doc["criteria"] == {
         "service": "eks",
         "accelerator": "h100",
@@ -211,10 +209,10 @@ def test_recipe_from_the_h100_snapshot(h100: str) -> None:
     assert doc["metadata"]["appliedOverlays"][:2] == ["base", "eks"]
 
 
-def test_recipe_from_a_snapshot_reports_excluded_overlays(h100: str) -> None:
-    code, out, _ = _run("recipe", "-s", h100, "--intent", "inference", "-t", "json")
-    assert code == 0
-    meta = json.loads(out)["metadata"]
+def test_recipe_from_a_snapshot_reports_excluded_overlays(runner: CnsRunner, h100: str) -> None:
+    result = runner.invoke(["recipe", "-s", h100, "--intent", "inference", "-t", "json"])
+    assert result.exit_code == 0
+    meta = json.loads(result.stdout)["metadata"]
     # the node runs EKS 1.30: every H100 inference overlay needs more (aicr's H100 EKS
     # floor is 1.32.4), eks-inference's 1.30 holds
     assert meta["appliedOverlays"] == ["base", "eks", "monitoring-hpa", "eks-inference"]
@@ -240,20 +238,22 @@ def test_recipe_from_a_snapshot_reports_excluded_overlays(h100: str) -> None:
     ]
 
 
-def test_recipe_from_a_snapshot_is_deterministic(h100: str) -> None:
-    first = _run("recipe", "-s", h100, "--intent", "inference", "-t", "json")[1]
-    assert first == _run("recipe", "-s", h100, "--intent", "inference", "-t", "json")[1]
+def test_recipe_from_a_snapshot_is_deterministic(runner: CnsRunner, h100: str) -> None:
+    args = ["recipe", "-s", h100, "--intent", "inference", "-t", "json"]
+    assert runner.invoke(args).stdout == runner.invoke(args).stdout
 
 
-def test_flags_and_criteria_file_override_the_snapshot(h100: str, tmp_path: Path) -> None:
+def test_flags_and_criteria_file_override_the_snapshot(
+    runner: CnsRunner, h100: str, tmp_path: Path
+) -> None:
     criteria = tmp_path / "criteria.yaml"
     criteria.write_text("kind: recipeCriteria\nspec:\n  intent: training\n  os: any\n")
-    code, out, _ = _run(
-        "recipe", "-s", h100, "-c", str(criteria), "--accelerator", "a100", "-t", "json"
+    result = runner.invoke(
+        ["recipe", "-s", h100, "-c", criteria, "--accelerator", "a100", "-t", "json"]
     )
-    assert code == 0
+    assert result.exit_code == 0
     # the file pins intent (its 'any' does not erase what the snapshot found); the flag wins last
-    assert json.loads(out)["criteria"] == {
+    assert json.loads(result.stdout)["criteria"] == {
         "service": "eks",
         "accelerator": "a100",
         "intent": "training",
@@ -270,8 +270,10 @@ def test_flags_and_criteria_file_override_the_snapshot(h100: str, tmp_path: Path
         ("gopher://x", 3, "unsupported scheme 'gopher://'"),
     ],
 )
-def test_recipe_bad_snapshot(tmp_path: Path, source: str, code: int, message: str) -> None:
+def test_recipe_bad_snapshot(
+    runner: CnsRunner, tmp_path: Path, source: str, code: int, message: str
+) -> None:
     (tmp_path / "recipe.yaml").write_text(dump_yaml(PASSING))
-    exit_code, _, err = _run("recipe", "-s", source.format(dir=tmp_path))
-    assert exit_code == code, err
-    assert message.format(dir=tmp_path) in err
+    result = runner.invoke(["recipe", "-s", source.format(dir=tmp_path)])
+    assert result.exit_code == code, result.stderr
+    assert message.format(dir=tmp_path) in result.stderr

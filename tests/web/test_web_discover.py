@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner
 
-from cns_core.cli import cli
-
-
-def cli_out(*args: str) -> str:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
-    return result.stdout
+from tests.support.cli import CnsRunner
 
 
-def test_criteria_is_the_list_document_with_cache_validators(client):
+@pytest.fixture
+def cli_out(runner: CnsRunner) -> Callable[..., str]:
+    """``cli_out(*args)``: what ``cns ARGS...`` prints (it must succeed)."""
+
+    def run(*args: str) -> str:
+        result = runner.invoke(args)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    return run
+
+
+def test_criteria_is_the_list_document_with_cache_validators(cli_out, client):
     response = client.get("/v1/criteria")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -65,7 +71,7 @@ CLI_GB200 = ("--service", "eks", "--accelerator", "gb200", "--intent", "training
         "constraints.K8s\\.server\\.version",
     ],
 )
-def test_scalars_are_text_like_the_cli(client, selector):
+def test_scalars_are_text_like_the_cli(cli_out, client, selector):
     args = {"service": "eks", "accelerator": "gb200", "intent": "training", "selector": selector}
     response = client.get("/v1/query", query_string=args)
     assert response.status_code == 200
@@ -73,7 +79,7 @@ def test_scalars_are_text_like_the_cli(client, selector):
     assert response.data.decode() == cli_out("query", *CLI_GB200, "--selector", selector)
 
 
-def test_maps_are_json_by_default_yaml_on_request(client):
+def test_maps_are_json_by_default_yaml_on_request(cli_out, client):
     selector = "components.gpu-operator.values.driver"
     as_json = client.get(f"/v1/query?{GB200}&selector={selector}")
     assert as_json.mimetype == "application/json"

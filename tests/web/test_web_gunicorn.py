@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections import Counter
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from cns_web.state import mark_not_ready_on_sigterm
+from tests.support.cli import CNS
 from tests.support.fleet import request
 from tests.support.paths import REPO
 from tests.support.server import Server, free_port
@@ -216,7 +216,7 @@ def test_cns_serve_starts_the_same_service():
     port = free_port()
     proc = subprocess.Popen(
         [
-            str(Path(sys.executable).parent / "cns"),
+            CNS,
             "serve",
             "--bind",
             f"127.0.0.1:{port}",

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner
 
-from cns_core.cli import cli
 from cns_core.serialize import dump_yaml
+from tests.support.cli import CnsRunner
 
 CRITERIA = {"service": "eks", "accelerator": "gb200", "intent": "training", "os": "ubuntu"}
 
 
-def cli_json(*args: str) -> bytes:
-    result = CliRunner().invoke(cli, ["recipe", "--format", "json", *args])
-    assert result.exit_code == 0, result.output
-    return result.stdout_bytes
+@pytest.fixture
+def cli_json(runner: CnsRunner) -> Callable[..., bytes]:
+    """``cli_json(*flags)``: the bytes ``cns recipe --format json FLAGS...`` prints."""
+
+    def run(*args: str) -> bytes:
+        result = runner.invoke(["recipe", "--format", "json", *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout_bytes
+
+    return run
 
 
 @pytest.mark.parametrize(
@@ -48,7 +54,7 @@ def cli_json(*args: str) -> bytes:
         ("platform=dynamo&service=kind", ["--platform", "dynamo", "--service", "kind"]),
     ],
 )
-def test_get_answers_the_exact_bytes_of_the_cli(client, query, flags):
+def test_get_answers_the_exact_bytes_of_the_cli(cli_json, client, query, flags):
     response = client.get(f"/v1/recipe?{query}")
     assert response.status_code == 200
     assert response.mimetype == "application/json"

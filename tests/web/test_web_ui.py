@@ -7,15 +7,15 @@ import html
 import io
 import json
 import re
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pytest
-from click.testing import CliRunner
 from markupsafe import escape
 
-from cns_core.cli import cli
 from cns_core.criteria import VALID_VALUES
 from cns_web.blueprints.ui import PAGE_CSP
+from tests.support.cli import CnsRunner
 from tests.support.paths import REPO
 
 from .browser import h100_snapshot_text
@@ -43,11 +43,17 @@ def pre_by_id(page: str, ident: str) -> str:
     return text_of(match.group(1))
 
 
-def cli_recipe(criteria: dict[str, str]) -> str:
-    flags = [item for k, v in criteria.items() for item in (f"--{k}", v)]
-    result = CliRunner().invoke(cli, ["recipe", "--format", "json", *flags])
-    assert result.exit_code == 0, result.output
-    return result.stdout
+@pytest.fixture
+def cli_recipe(runner: CnsRunner) -> Callable[[dict[str, str]], str]:
+    """``cli_recipe(criteria)``: the JSON ``cns recipe`` prints for those criteria."""
+
+    def run(criteria: dict[str, str]) -> str:
+        flags = [item for k, v in criteria.items() for item in (f"--{k}", v)]
+        result = runner.invoke(["recipe", "--format", "json", *flags])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    return run
 
 
 def api_message(client, path: str, **kwargs) -> str:
@@ -73,7 +79,7 @@ def test_explorer_without_criteria_shows_the_form_and_examples(client):
 
 
 @pytest.mark.parametrize("criteria", [H100, GB200, {"service": "gke", "os": "cos"}])
-def test_explorer_shows_the_same_recipe_as_the_cli(client, criteria):
+def test_explorer_shows_the_same_recipe_as_the_cli(cli_recipe, client, criteria):
     response = client.get(f"/ui?{urlencode(criteria)}")
     assert response.status_code == 200
     page = response.text
@@ -185,7 +191,7 @@ def test_compare_names_which_side_has_bad_criteria(client):
     assert "Compare" in client.get(f"/ui/compare?{urlencode(H100)}").text  # B not yet chosen
 
 
-def test_bundle_page_form_states(client):
+def test_bundle_page_form_states(cli_recipe, client):
     fresh = client.get(f"/ui/bundle?{urlencode(H100)}")
     assert fresh.status_code == 200
     page = fresh.text

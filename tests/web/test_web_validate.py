@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from cns_core.cli import cli
 from cns_core.serialize import dump_yaml, load_yaml
+from tests.support.cli import CnsRunner
 
 from .browser import h100_snapshot_text
 from .test_web_service import assert_error
@@ -29,17 +28,14 @@ def stable(report: dict) -> dict:
     return out
 
 
-def cli_report(tmp_path, snapshot: dict, *recipe_flags: str) -> dict:
+def cli_report(runner: CnsRunner, tmp_path, snapshot: dict, *recipe_flags: str) -> dict:
     snap = tmp_path / "snapshot.yaml"
     snap.write_text(dump_yaml(snapshot))
-    runner = CliRunner()
     recipe = tmp_path / "recipe.json"
-    made = runner.invoke(
-        cli, ["recipe", "-s", str(snap), *recipe_flags, "-t", "json", "-o", str(recipe)]
-    )
+    made = runner.invoke(["recipe", "-s", snap, *recipe_flags, "-t", "json", "-o", recipe])
     assert made.exit_code == 0, made.output
     checked = runner.invoke(
-        cli, ["validate", "-r", str(recipe), "-s", str(snap), "-t", "json", "--no-fail-on-error"]
+        ["validate", "-r", recipe, "-s", snap, "-t", "json", "--no-fail-on-error"]
     )
     assert checked.exit_code == 0, checked.output
     return json.loads(checked.stdout)
@@ -53,7 +49,7 @@ def cli_report(tmp_path, snapshot: dict, *recipe_flags: str) -> dict:
         ({"intent": "training", "os": "ubuntu"}, ("--intent", "training", "--os", "ubuntu")),
     ],
 )
-def test_criteria_give_the_report_of_the_cli(client, tmp_path, snapshot, criteria, flags):
+def test_criteria_give_the_report_of_the_cli(client, runner, tmp_path, snapshot, criteria, flags):
     body = {"snapshot": snapshot, **({"criteria": criteria} if criteria else {})}
     response = client.post("/v1/validate", json=body)
     assert response.status_code == 200
@@ -61,7 +57,7 @@ def test_criteria_give_the_report_of_the_cli(client, tmp_path, snapshot, criteri
     assert response.headers["Cache-Control"] == "no-store"
     report = response.json
     assert report["kind"] == "ValidationResult"
-    assert stable(report) == stable(cli_report(tmp_path, snapshot, *flags))
+    assert stable(report) == stable(cli_report(runner, tmp_path, snapshot, *flags))
     assert report["snapshotSource"] == "request body: snapshot"
     assert report["recipeSource"].startswith("recipe for criteria(service=eks, accelerator=h100")
 
