@@ -6,6 +6,13 @@
   (``cns serve``).
 - ``cns_web`` (the service) does not import the command line.
 
+And the tests import shared helpers from ``tests/support/`` only:
+
+- no module under ``tests/`` imports from a conftest (conftests hold fixtures, which
+  pytest finds by itself; a helper imported from one is a helper in the wrong place);
+- none imports ``bench/`` (the benchmarks import ``tests.support``, not the other way
+  round), but for the test whose subject is a documented bench command.
+
 Checked on the source (every import statement, top level or inside a function), so a
 lazy import cannot slip through.
 """
@@ -20,6 +27,9 @@ import pytest
 from .support.paths import REPO
 
 LAUNCHES_THE_SERVICE = {"cns_core.cli.serve"}
+#: test module -> the bench modules it may import: the ones it has as its subject
+#: (``bench.bench_cli`` is a documented command that must run on a fresh clone)
+BENCH_SUBJECTS = {"tests.test_examples": {"bench", "bench.bench_cli"}}
 
 
 def _modules(package: str) -> dict[str, Path]:
@@ -78,6 +88,46 @@ def test_the_cli_imports_the_service_only_to_launch_it():
 
 def test_the_service_does_not_import_the_cli():
     assert _violations("cns_web", ("cns_core.cli",)) == []
+
+
+def _test_import_violations(modules: dict[str, Path]) -> list[str]:
+    out = []
+    for name, path in modules.items():
+        for imported in sorted(_imports(name, path)):
+            from_conftest = "conftest" in imported.split(".")
+            from_bench = imported == "bench" or imported.startswith("bench.")
+            if from_conftest or (from_bench and imported not in BENCH_SUBJECTS.get(name, set())):
+                out.append(f"{name} imports {imported}")
+    return out
+
+
+def test_tests_import_neither_a_conftest_nor_bench():
+    assert _test_import_violations(_modules("tests")) == []
+
+
+def test_the_tests_check_sees_every_kind_of_import(tmp_path):
+    """Relative, absolute, lazy, rootdir-style (``from conftest``): each is seen."""
+    path = tmp_path / "test_x.py"
+    path.write_text(
+        "from ..conftest import REPO\n"
+        "from . import conftest\n"
+        "from tests.web.conftest import free_port\n"
+        "from conftest import DATA\n"
+        "def test():\n"
+        "    import bench.wrk_run\n"
+        "    from bench.bench_cli import SNAPSHOT\n"
+    )
+    assert _test_import_violations({"tests.web.test_x": path}) == [
+        "tests.web.test_x imports bench.bench_cli",
+        "tests.web.test_x imports bench.bench_cli.SNAPSHOT",
+        "tests.web.test_x imports bench.wrk_run",
+        "tests.web.test_x imports conftest",
+        "tests.web.test_x imports conftest.DATA",
+        "tests.web.test_x imports tests.conftest",
+        "tests.web.test_x imports tests.conftest.REPO",
+        "tests.web.test_x imports tests.web.conftest",
+        "tests.web.test_x imports tests.web.conftest.free_port",
+    ]
 
 
 @pytest.mark.parametrize(
