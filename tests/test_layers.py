@@ -108,15 +108,17 @@ def test_tests_import_neither_a_conftest_nor_bench():
 def test_the_tests_check_sees_every_kind_of_import(tmp_path):
     """Relative, absolute, lazy, rootdir-style (``from conftest``): each is seen."""
     path = tmp_path / "test_x.py"
-    path.write_text(
-        "from ..conftest import REPO\n"
-        "from . import conftest\n"
-        "from tests.web.conftest import free_port\n"
-        "from conftest import DATA\n"
+    # (spelt with {c} and {b} so that a grep for such imports finds only real ones)
+    sample = (
+        "from ..{c} import REPO\n"
+        "from . import {c}\n"
+        "from tests.web.{c} import free_port\n"
+        "from {c} import DATA\n"
         "def test():\n"
-        "    import bench.wrk_run\n"
-        "    from bench.bench_cli import SNAPSHOT\n"
+        "    import {b}.wrk_run\n"
+        "    from {b}.bench_cli import SNAPSHOT\n"
     )
+    path.write_text(sample.format(c="conftest", b="bench"))
     assert _test_import_violations({"tests.web.test_x": path}) == [
         "tests.web.test_x imports bench.bench_cli",
         "tests.web.test_x imports bench.bench_cli.SNAPSHOT",
