@@ -11,6 +11,7 @@ from cns_core.criteria import Criteria
 from cns_core.errors import InvalidRequestError, NotFoundError
 from cns_core.recipes import build_recipe, load_store
 from cns_core.recipes.datadir import MAX_FILE_BYTES
+from tests.support.threads import outcome_within
 
 from .synthetic import overlay
 
@@ -273,7 +274,6 @@ def test_only_yaml_files_are_loaded_and_only_referenced_ones_are_served(with_sec
 @pytest.mark.parametrize("name", ["overlays/pipe.yaml", "pipe"])
 def test_entries_that_are_not_regular_files_are_refused_at_load_without_blocking(extra, kind, name):
     import socket
-    import threading
 
     path = extra / name
     if kind == "FIFO":
@@ -281,17 +281,8 @@ def test_entries_that_are_not_regular_files_are_refused_at_load_without_blocking
     else:
         server = socket.socket(socket.AF_UNIX)
         server.bind(str(path))
-    outcome: list[BaseException | object] = []
-
-    def load() -> None:
-        try:
-            outcome.append(load_store(extra))
-        except BaseException as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=load, daemon=True)
-    thread.start()
-    thread.join(10)
-    assert not thread.is_alive(), f"loading the data blocked on the {kind}"
-    assert isinstance(outcome[0], InvalidRequestError), outcome
-    assert f"not a regular file in external data: {name} (a {kind})" in str(outcome[0])
+    outcome = outcome_within(
+        lambda: load_store(extra), 10, f"loading the data blocked on the {kind}"
+    )
+    assert isinstance(outcome, InvalidRequestError), outcome
+    assert f"not a regular file in external data: {name} (a {kind})" in str(outcome)

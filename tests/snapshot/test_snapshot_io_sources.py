@@ -30,6 +30,7 @@ from cns_core.errors import (
 )
 from cns_core.serialize import Format
 from tests.support.cli import CnsRunner
+from tests.support.threads import outcome_within
 
 SNAPSHOT_YAML = "kind: Snapshot\nmeasurements: []\n"
 SNAPSHOT_JSON = json.dumps({"kind": "Snapshot", "measurements": []})
@@ -319,19 +320,9 @@ def dripping_server(*, headers_too: bool) -> Iterator[str]:
 def _read_in_thread(source: str, within: float = 15.0) -> BaseException | object:
     """read_document(source) in a thread: what it returned or raised, which must be within
     ``within`` seconds (a generous bound; the limit under test is much shorter)."""
-    outcome: list[BaseException | object] = []
-
-    def run() -> None:
-        try:
-            outcome.append(read_document(source))
-        except BaseException as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(within)
-    assert not thread.is_alive(), f"still reading {source} after {within}s"
-    return outcome[0]
+    return outcome_within(
+        lambda: read_document(source), within, f"still reading {source} after {within}s"
+    )
 
 
 @pytest.mark.parametrize("headers_too", [False, True], ids=["body", "headers"])
