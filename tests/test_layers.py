@@ -10,6 +10,7 @@ And the tests import shared helpers from ``tests/support/`` only:
 
 - no module under ``tests/`` imports from a conftest (conftests hold fixtures, which
   pytest finds by itself; a helper imported from one is a helper in the wrong place);
+- none imports a test module (its helpers belong in ``tests/support/``);
 - none imports ``bench/`` (the benchmarks import ``tests.support``, not the other way
   round), but for the test whose subject is a documented bench command.
 
@@ -94,14 +95,20 @@ def _test_import_violations(modules: dict[str, Path]) -> list[str]:
     out = []
     for name, path in modules.items():
         for imported in sorted(_imports(name, path)):
-            from_conftest = "conftest" in imported.split(".")
+            parts = imported.split(".")
+            from_conftest = "conftest" in parts
+            from_test = any(part.startswith("test_") for part in parts)
             from_bench = imported == "bench" or imported.startswith("bench.")
-            if from_conftest or (from_bench and imported not in BENCH_SUBJECTS.get(name, set())):
+            if (
+                from_conftest
+                or from_test
+                or (from_bench and imported not in BENCH_SUBJECTS.get(name, set()))
+            ):
                 out.append(f"{name} imports {imported}")
     return out
 
 
-def test_tests_import_neither_a_conftest_nor_bench():
+def test_tests_import_neither_a_conftest_nor_a_test_module_nor_bench():
     assert _test_import_violations(_modules("tests")) == []
 
 
@@ -114,11 +121,12 @@ def test_the_tests_check_sees_every_kind_of_import(tmp_path):
         "from . import {c}\n"
         "from tests.web.{c} import free_port\n"
         "from {c} import DATA\n"
+        "from .{t}service import assert_error\n"
         "def test():\n"
         "    import {b}.wrk_run\n"
         "    from {b}.bench_cli import SNAPSHOT\n"
     )
-    path.write_text(sample.format(c="conftest", b="bench"))
+    path.write_text(sample.format(c="conftest", b="bench", t="test_web_"))
     assert _test_import_violations({"tests.web.test_x": path}) == [
         "tests.web.test_x imports bench.bench_cli",
         "tests.web.test_x imports bench.bench_cli.SNAPSHOT",
@@ -129,6 +137,8 @@ def test_the_tests_check_sees_every_kind_of_import(tmp_path):
         "tests.web.test_x imports tests.conftest.REPO",
         "tests.web.test_x imports tests.web.conftest",
         "tests.web.test_x imports tests.web.conftest.free_port",
+        "tests.web.test_x imports tests.web.test_web_service",
+        "tests.web.test_x imports tests.web.test_web_service.assert_error",
     ]
 
 

@@ -12,11 +12,10 @@ from cns_core.bundle.options import REPO_PLACEHOLDER
 from cns_core.bundle.recipe_manifests import _scoped
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult
+from tests.support.chart_bundles import bundle_options, check_rendered_objects, recipe_for
+from tests.support.chart_bundles import cases as leaf_cases
+from tests.support.chart_reference import require_charts
 from tests.support.helm import add_stub_subcharts, helm_template, run_helm
-
-from ..realcharts.bundles import bundle_options, check_rendered_objects, recipe_for
-from ..realcharts.bundles import cases as leaf_cases
-from ..realcharts.reference import require_charts
 
 REPO = "https://github.com/example/gitops.git"
 

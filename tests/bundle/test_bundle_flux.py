@@ -29,8 +29,8 @@ from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult
 from cns_core.serialize import dump_yaml
 from cns_web import create_app
+from tests.support.chart_reference import charts_dir, require_charts
 
-from ..realcharts.reference import charts_dir, require_charts
 from ..support.k8s_schema import load_crd_schemas, validation_errors
 from ..support.tools import tool
 

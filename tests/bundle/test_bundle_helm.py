@@ -12,11 +12,10 @@ from cns_core.bundle.archive import write_tree
 from cns_core.bundle.describe import chart_version
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult
+from tests.support.chart_bundles import bundle_options, check_rendered_objects, is_stub, recipe_for
+from tests.support.chart_bundles import cases as leaf_cases
+from tests.support.chart_reference import require_charts
 from tests.support.helm import add_stub_subcharts, helm_template, run_helm
-
-from ..realcharts.bundles import bundle_options, check_rendered_objects, is_stub, recipe_for
-from ..realcharts.bundles import cases as leaf_cases
-from ..realcharts.reference import require_charts
 
 
 def _chart(bundle):

@@ -8,9 +8,8 @@ from cns_core.bundle import BundleOptions
 from cns_core.bundle.plan import plan_bundle
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult
-
-from ..realcharts.bundles import cases as leaf_cases
-from ..realcharts.bundles import recipe_for as leaf_recipe
+from tests.support.chart_bundles import cases as leaf_cases
+from tests.support.chart_bundles import recipe_for as leaf_recipe
 
 
 def _get(values, dotted):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .reference import require_charts
+from tests.support.chart_reference import require_charts
 
 
 @pytest.fixture

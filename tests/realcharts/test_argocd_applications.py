@@ -10,8 +10,9 @@ import fnmatch
 import pytest
 import yaml
 
+from tests.support.chart_bundles import cases, load_bundle
+
 from ..support.k8s_schema import load_crd_schemas, validation_errors
-from .bundles import cases, load_bundle
 
 ARGOCD_CRDS = "argo-cd-v3.5.1/crds/application-crd.yaml"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from .bundles import cases, recipe_for
-from .reference import chart_folder, published_version
+from tests.support.chart_bundles import cases, recipe_for
+from tests.support.chart_reference import chart_folder, published_version
 
 
 @pytest.mark.parametrize("case", cases())

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from .bundles import check_rendered_objects, load_bundle, recipe_for, variant_id, variants
+from tests.support.chart_bundles import (
+    check_rendered_objects,
+    load_bundle,
+    recipe_for,
+    variant_id,
+    variants,
+)
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.chart_bundles import cases, load_bundle
+
 from ..support.k8s_schema import load_crd_schemas, validation_errors
-from .bundles import cases, load_bundle
 
 FLUX_CRDS = "flux/crds"
 

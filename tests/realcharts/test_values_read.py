@@ -22,10 +22,17 @@ from typing import Any
 import pytest
 
 from cns_core.recipes import RecipeStore
+from tests.support.chart_bundles import (
+    ChartValues,
+    chart_values,
+    leaf_paths,
+    load_bundle,
+    variant_id,
+    variants,
+)
+from tests.support.chart_reference import ChartData, chart_folder, load_chart
 
 from ..support.k8s_schema import deprecated_descriptions
-from .bundles import ChartValues, chart_values, leaf_paths, load_bundle, variant_id, variants
-from .reference import ChartData, chart_folder, load_chart
 
 #: The one allowlist: values paths that values.yaml of the pinned chart does not declare
 #: (not even commented out) but a template reads. (component, path glob) -> the template:

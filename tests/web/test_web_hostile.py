@@ -19,8 +19,7 @@ from cns_core.recipes import build_recipe, load_store
 from cns_core.recipes.model import MAX_COMPONENT_REFS, REF_FIELDS
 from cns_core.serialize import dump_yaml
 from cns_web.request_body import MAX_BODY_NODES
-
-from .test_web_service import ERROR_KEYS, assert_error
+from tests.support.errors import ERROR_KEYS, assert_error
 
 REF = {"name": "a", "type": "Helm", "source": "https://charts.example.com", "version": "1.0.0"}
 RECIPE = {"kind": "recipeResult", "componentRefs": [REF]}

@@ -23,6 +23,7 @@ from cns_core.recipes import build_recipe, load_store
 from cns_core.serialize import dump_yaml
 from cns_web.blueprints.bundle import CACHE_BYTES
 from cns_web.request_body import MAX_BODY_NODES
+from tests.support.errors import ERROR_KEYS
 from tests.support.server import Server
 
 pytestmark = pytest.mark.slow
@@ -31,7 +32,6 @@ pytestmark = pytest.mark.slow
 ANSWER_WITHIN = 15.0
 #: The documented bound (docs/configuration.md, "Memory") on a worker's resident memory.
 WORKER_RSS_BOUND_MIB = 180
-ERROR_KEYS = {"code", "message", "details", "requestId", "timestamp", "retryable"}
 
 
 def gb200(**overrides: Any) -> dict[str, Any]:

@@ -9,21 +9,7 @@ import uuid
 import pytest
 
 from cns_core import __version__
-
-ERROR_KEYS = {"code", "message", "details", "requestId", "timestamp", "retryable"}
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status
-    assert response.mimetype == "application/json"
-    body = response.json
-    assert set(body) == ERROR_KEYS
-    assert body["code"] == code
-    assert body["requestId"] == response.headers["X-Request-Id"]
-    assert TIMESTAMP.fullmatch(body["timestamp"])
-    assert response.headers["Cache-Control"] == "no-store"
-    return body
+from tests.support.errors import TIMESTAMP, assert_error
 
 
 def test_root_lists_name_version_and_sorted_routes(client):

@@ -9,9 +9,9 @@ import pytest
 
 from cns_core.serialize import dump_yaml, load_yaml
 from tests.support.cli import CnsRunner
+from tests.support.errors import assert_error
 
 from .browser import h100_snapshot_text
-from .test_web_service import assert_error
 
 #: Fields that differ between two runs of the same check.
 VOLATILE = ("metadata", "recipeSource", "snapshotSource")

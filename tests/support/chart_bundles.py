@@ -21,10 +21,10 @@ from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.bundle.archive import write_tree
 from cns_core.criteria import Criteria
 from cns_core.recipes import RecipeResult, RecipeStore, build_recipe, load_store
+from tests.support.chart_reference import chart_folder, crd_schemas_for
 from tests.support.helm import add_stub_subcharts, run_helm
 
-from ..support.k8s_schema import CrdSchemas, validation_errors
-from .reference import chart_folder, crd_schemas_for
+from .k8s_schema import CrdSchemas, validation_errors
 
 GENERIC = "generic"
 

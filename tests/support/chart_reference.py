@@ -21,7 +21,7 @@ import yaml
 
 from tests.support.paths import SHARED
 
-from ..support.k8s_schema import DEPRECATION_RE, load_crd_schemas
+from .k8s_schema import DEPRECATION_RE, load_crd_schemas
 
 #: Points at the ``shared`` directory (the charts are under ``reference/charts``).
 SHARED_ENV = "CNS_SHARED_DIR"
