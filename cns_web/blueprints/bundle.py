@@ -15,31 +15,40 @@ most ``CNS_MAX_BUNDLE_BUILDS`` builds at once per worker (503 with Retry-After p
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from time import perf_counter
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.blueprints import BlueprintSetupState
+from webargs.multidictproxy import MultiDictProxy
 
-from cns_core.bundle import BundleOptions, generate_bundle
+from cns_core.bundle import generate_bundle
 from cns_core.errors import UnavailableError
 from cns_core.recipes import RecipeResult
+from cns_core.serialize import Format
 
 from ..cache import CachedBundle, LRUCache, bundle_key
-from ..extensions import ApiBlueprint
+from ..extensions import ApiBlueprint, documented, load
 from ..middleware import check_deadline
 from ..request_body import BODY_TYPES, body_format, parse_body, read_body_bytes
 from ..schemas import BundleQuerySchema, ErrorSchema, RecipeResultSchema
 from ..state import service_state
 
 bp = ApiBlueprint("bundle", __name__, description="Deployment bundle generation.")
+_QUERY = BundleQuerySchema()
 
 CACHE_KEY = "cns.bundle_cache"
+BODIES_KEY = "cns.bundle_bodies"
 SLOTS_KEY = "cns.bundle_slots"
 ZIP_NAME = "bundles.zip"
 #: Bundles kept per worker: at most this many, and at most this many bytes of zips.
 CACHE_ENTRIES = 128
 CACHE_BYTES = 8 * 1024 * 1024
+#: Recipes parsed from bodies, kept per worker (bodies repeat with other options: each
+#: CI job posts its recipe with its own --set values): entries, and bytes of bodies.
+BODY_ENTRIES = 32
+BODY_BYTES = 2 * 1024 * 1024
 _BUNDLE_HEADERS = {
     "Content-Disposition": {
         "schema": {"type": "string"},
@@ -92,29 +101,36 @@ def _init_cache(setup: BlueprintSetupState) -> None:
             CACHE_ENTRIES, max_weight=CACHE_BYTES, weight=lambda entry: entry.weight
         ),
     )
+    setup.app.extensions.setdefault(
+        BODIES_KEY,
+        LRUCache[ParsedBody](BODY_ENTRIES, max_weight=BODY_BYTES, weight=lambda entry: entry[1]),
+    )
     state = setup.app.extensions["cns"]
     setup.app.extensions.setdefault(SLOTS_KEY, BuildSlots(state.settings.max_bundle_builds))
 
 
 @bp.route("/v1/bundle", methods=["POST"])
-@bp.arguments(BundleQuerySchema(), location="query", as_kwargs=False)
-@bp.doc(requestBody=_REQUEST_BODY)
-@bp.response(
-    200,
-    {"type": "string", "format": "binary"},
-    content_type="application/zip",
-    headers=_BUNDLE_HEADERS,
-    description="The bundle as a byte-deterministic zip.",
+@documented(
+    bp.arguments(BundleQuerySchema(), location="query", as_kwargs=False),
+    bp.doc(requestBody=_REQUEST_BODY),
+    bp.response(
+        200,
+        {"type": "string", "format": "binary"},
+        content_type="application/zip",
+        headers=_BUNDLE_HEADERS,
+        description="The bundle as a byte-deterministic zip.",
+    ),
+    bp.alt_response(400, schema=ErrorSchema, description="Invalid recipe or options."),
+    bp.alt_response(413, schema=ErrorSchema, description="Body over CNS_MAX_BODY_BYTES."),
+    bp.alt_response(415, schema=ErrorSchema, description="Unsupported Content-Type."),
+    bp.alt_response(
+        503, schema=ErrorSchema, description="Not ready, or CNS_MAX_BUNDLE_BUILDS builds running."
+    ),
+    bp.alt_response(504, schema=ErrorSchema, description="Past CNS_REQUEST_TIMEOUT."),
 )
-@bp.alt_response(400, schema=ErrorSchema, description="Invalid recipe or options.")
-@bp.alt_response(413, schema=ErrorSchema, description="Body over CNS_MAX_BODY_BYTES.")
-@bp.alt_response(415, schema=ErrorSchema, description="Unsupported Content-Type.")
-@bp.alt_response(
-    503, schema=ErrorSchema, description="Not ready, or CNS_MAX_BUNDLE_BUILDS builds running."
-)
-@bp.alt_response(504, schema=ErrorSchema, description="Past CNS_REQUEST_TIMEOUT.")
-def bundle(options: BundleOptions) -> Response:
+def bundle() -> Response:
     """Generate a deployment bundle from a recipe."""
+    options = load(_QUERY, MultiDictProxy(request.args, _QUERY), "query parameters")
     state = service_state()
     store = state.store
     if store is None:
@@ -127,9 +143,7 @@ def bundle(options: BundleOptions) -> Response:
     def build() -> CachedBundle:
         with _slots():
             start = perf_counter()
-            doc = parse_body(raw, fmt, "a RecipeResult")
-            check_deadline("parsing the request body")
-            recipe = RecipeResult.from_dict(doc, source="request body")
+            recipe = _recipe_of(raw, fmt)
             state.settings.allowlists.check(recipe.criteria)
             generated = generate_bundle(recipe, store, options, checkpoint=check_deadline)
             check_deadline("zipping the bundle")
@@ -149,6 +163,24 @@ def bundle(options: BundleOptions) -> Response:
     if result.warnings:
         headers["X-Bundle-Warnings"] = warnings_header(result.warnings)
     return Response(result.zip, status=200, mimetype="application/zip", headers=headers)
+
+
+#: A recipe parsed from a body, and the body's size (its weight in the memo).
+ParsedBody = tuple[RecipeResult, int]
+
+
+def _recipe_of(raw: bytes, fmt: Format) -> RecipeResult:
+    """The RecipeResult a body holds, parsed once per distinct body (an invalid one is
+    refused every time: errors are not remembered)."""
+
+    def parse() -> ParsedBody:
+        doc = parse_body(raw, fmt, "a RecipeResult")
+        check_deadline("parsing the request body")
+        return RecipeResult.from_dict(doc, source="request body"), len(raw)
+
+    key = hashlib.sha256(fmt.value.encode() + b"\0" + raw).digest()
+    bodies: LRUCache[ParsedBody] = current_app.extensions[BODIES_KEY]
+    return bodies.get_or_build(key, parse)[0][0]
 
 
 def warnings_header(warnings: tuple[str, ...]) -> str:

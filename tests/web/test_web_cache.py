@@ -68,3 +68,28 @@ def test_keys_differ_by_body_and_by_options_but_not_by_spelling():
     assert a != bundle_key(body, BundleOptions.parse(sets=["a:b=2"]))
     assert a != bundle_key(body, BundleOptions.parse(sets=['a:b="1"']))
     assert a != bundle_key(body + b" ", BundleOptions.parse(sets=["a:b=1"]))
+
+
+def test_a_body_posted_again_with_other_options_is_parsed_once(client, store, monkeypatch):
+    from cns_core.recipes import RecipeResult
+    from cns_web.blueprints import bundle as view
+
+    parsed = []
+    real = RecipeResult.from_dict
+    monkeypatch.setattr(
+        view.RecipeResult, "from_dict", lambda *a, **k: parsed.append(1) or real(*a, **k)
+    )
+    recipe = build_recipe(Criteria.parse({"service": "eks", "accelerator": "h100"}), store)
+    body = recipe.to_dict()
+    answers = [
+        client.post(f"/v1/bundle?set=gpu-operator:driver.version={v}", json=body)
+        for v in ("580.1", "580.2", "580.1")
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [a.headers["X-Bundle-Cache"] for a in answers] == ["miss", "miss", "hit"]
+    assert len(parsed) == 1  # the second build reused the parsed body
+    options = BundleOptions.parse(sets=["gpu-operator:driver.version=580.2"])
+    assert answers[1].data == generate_bundle(recipe, store, options).zip
+    bad = {**body, "componentRefs": "nope"}
+    for _ in range(2):  # an invalid body is refused every time
+        assert client.post("/v1/bundle", json=bad).status_code == 400
