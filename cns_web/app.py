@@ -12,17 +12,13 @@ from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
 
-from . import middleware
+from . import errors, extensions, metrics, middleware, ratelimit, tracing
 from .blueprints import apidocs, bundle, discover, health, recipe, ui, validate
 from .cache import LRUCache
 from .config import Settings
-from .errors import register_error_handlers
-from .extensions import init_api
 from .logs import AccessLog, configure_logging
-from .metrics import METRICS_ENDPOINT, METRICS_OPERATION, init_metrics
-from .ratelimit import init_rate_limit
+from .metrics import METRICS_ENDPOINT, METRICS_OPERATION
 from .state import ServiceState
-from .tracing import init_tracing
 
 #: Distinct query strings whose parsed criteria are remembered (validation runs once each).
 QUERY_MEMO_SIZE = 1024
@@ -57,26 +53,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.merge_slashes = False
     state = ServiceState(
         settings=settings,
-        metrics=init_metrics(app),
+        metrics=metrics.init_app(app),
         recipes=LRUCache(settings.recipe_cache_size),
         queries=LRUCache(QUERY_MEMO_SIZE),
     )
     app.extensions["cns"] = state
-    api = init_api(app)
+    api = extensions.init_app(app)
     for blueprint in (recipe.bp, bundle.bp, validate.bp, discover.bp, health.bp):
         api.register_blueprint(blueprint)
     app.register_blueprint(apidocs.bp)  # the docs page is not part of the API document
     app.register_blueprint(ui.bp)  # the recipe explorer's pages: not in the API document either
     metrics_rule = next(app.url_map.iter_rules(endpoint=METRICS_ENDPOINT))
     api.spec.path(rule=metrics_rule, operations=METRICS_OPERATION)
-    gate = init_rate_limit(app, settings, state.metrics) if settings.rate_limit_enabled else None
+    gate = ratelimit.init_app(app, settings, state.metrics) if settings.rate_limit_enabled else None
     fast = (recipe.RECIPE_PATH, functools.partial(recipe.cached_answer, state))
     middleware.init_app(app, state, AccessLog.create(settings, log_handler), gate, fast)
-    init_tracing(app, {**os.environ, **(config or {})})  # off unless OTEL_* ask for it
+    tracing.init_app(app, {**os.environ, **(config or {})})  # off unless OTEL_* ask for it
     if settings.trusted_proxies:  # outermost: everything inside sees the client's address
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.before_request(refuse_empty_segments)
-    register_error_handlers(app)
+    errors.init_app(app)
     state.load()
     return app
 

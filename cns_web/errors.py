@@ -116,7 +116,7 @@ def handle_unexpected(exc: Exception) -> Response:
     )
 
 
-def register_error_handlers(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     """Install the handlers (after flask-smorest, whose own HTTPException handler they replace)."""
     app.register_error_handler(CNSError, handle_cns_error)
     app.register_error_handler(HTTPException, handle_http_exception)

@@ -97,7 +97,7 @@ def validation_error(error: ValidationError, what: str) -> InvalidRequestError:
     return InvalidRequestError(f"invalid {what}: {text}", details={"errors": flat})
 
 
-def init_api(app: Flask) -> CNSApi:
+def init_app(app: Flask) -> CNSApi:
     """flask-smorest: the OpenAPI document at /openapi.json (Swagger UI is blueprints/apidocs.py)."""
     app.config.update(
         API_TITLE="cns: Cloud Native Stack recipe API",

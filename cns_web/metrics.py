@@ -71,7 +71,7 @@ class Metrics:
         children[1].observe(seconds)
 
 
-def init_metrics(app: Flask) -> Metrics:
+def init_app(app: Flask) -> Metrics:
     """Create the metrics and serve them at ``/metrics`` (multiprocess-aware)."""
     if os.environ.get(MULTIPROC_ENV):
         GunicornInternalPrometheusMetrics(app, path=METRICS_PATH, export_defaults=False)

@@ -183,7 +183,7 @@ def _scaled(item: RateLimitItem, workers: int) -> RateLimitItem:
     return type(item)(max(1, item.amount // workers), item.multiples, item.namespace)
 
 
-def init_rate_limit(app: Flask, settings: Settings, metrics: Metrics) -> RateLimitGate:
+def init_app(app: Flask, settings: Settings, metrics: Metrics) -> RateLimitGate:
     """flask-limiter with the ``CNS_RATE_LIMIT*`` settings, checked per request by the gate.
 
     The limiter is initialised on ``app`` (so it is there for flask-limiter's tooling);

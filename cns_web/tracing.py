@@ -54,7 +54,7 @@ def requested_exporter(env: Mapping[str, Any]) -> str | None:
     return "otlp" if any(str(env.get(name, "")).strip() for name in ENDPOINTS) else None
 
 
-def init_tracing(app: Flask, env: Mapping[str, Any]) -> Any:
+def init_app(app: Flask, env: Mapping[str, Any]) -> Any:
     """Trace ``app`` when ``env`` asks for it: its TracerProvider, or None (tracing off)."""
     exporter = requested_exporter(env)
     if exporter is None:
