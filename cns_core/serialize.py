@@ -9,6 +9,9 @@ with string keys, lists, strings, numbers, booleans and null (YAML timestamps st
 strings, as Helm reads them), no lone surrogates, integers of at most 4300 digits, and,
 when the caller caps it, at most ``max_nodes`` keys and values. YAML is written with
 PyYAML's libyaml emitter. Output is deterministic: same object, same bytes.
+
+PyYAML itself is imported on the first YAML document read or written (about 10 ms of
+start-up that ``cns recipe -t json`` and ``cns validate`` of JSON documents never pay).
 """
 
 from __future__ import annotations
@@ -21,8 +24,6 @@ import sys
 import threading
 from collections import OrderedDict
 from typing import Any
-
-import yaml
 
 from .choice_enum import Choice
 from .errors import InvalidRequestError
@@ -129,35 +130,47 @@ def _offset(text: str | bytes, position: int) -> str:
     return f":{line + 1}:{column + 1}"
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+def _yaml() -> Any:
+    """The ``yaml`` module (PyYAML), imported on first use."""
+    import yaml
+
+    return yaml
+
+
+@functools.cache
+def _dumper() -> Any:
     """PyYAML's safe dumper (libyaml's emitter when available), multi-line strings as
     literal blocks. One emitter for every YAML document cns writes: libyaml is an order
     of magnitude faster than ruamel's pure-Python emitter, which the bundle path felt."""
+    yaml = _yaml()
+
+    class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+        pass
+
+    _Dumper.add_representer(str, _represent_str)
+    # Strings that YAML 1.2 readers (ruamel, Helm's) resolve as numbers but YAML 1.1 would
+    # not (`0E0`, `1e3`, `0o17`) must be quoted too: the emitter quotes whatever its
+    # resolver does not read back as a string.
+    # ruamel's resolvers also allow `_` between digits (and then fail on `+_`, `._`,
+    # `0o_`), so those spellings are quoted as well.
+    _Dumper.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(\.[0-9_]+|[0-9_]+(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$"),
+        list("-+.0123456789_"),
+    )
+    _Dumper.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9_]+$"), list("-+0123456789_")
+    )
+    _Dumper.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^0o[0-7_]+$"), ["0"])
+    # Helm reads values with go-yaml v2, whose YAML 1.1 booleans include y/Y/n/N (PyYAML's
+    # do not): unquoted, a --set value "y" would reach a chart as true.
+    _Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^[yYnN]$"), list("yYnN"))
+    return _Dumper
 
 
 def _represent_str(dumper: Any, data: str) -> Any:
     style = "|" if "\n" in data else None  # the emitter falls back where a block cannot hold it
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-# Strings that YAML 1.2 readers (ruamel, Helm's) resolve as numbers but YAML 1.1 would
-# not (`0E0`, `1e3`, `0o17`) must be quoted too: the emitter quotes whatever its
-# resolver does not read back as a string.
-# ruamel's resolvers also allow `_` between digits (and then fail on `+_`, `._`,
-# `0o_`), so those spellings are quoted as well.
-_Dumper.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(\.[0-9_]+|[0-9_]+(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$"),
-    list("-+.0123456789_"),
-)
-_Dumper.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9_]+$"), list("-+0123456789_")
-)
-_Dumper.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^0o[0-7_]+$"), ["0"])
-# Helm reads values with go-yaml v2, whose YAML 1.1 booleans include y/Y/n/N (PyYAML's do
-# not): unquoted, a --set value "y" would reach a chart as true.
-_Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^[yYnN]$"), list("yYnN"))
 
 
 @functools.cache
@@ -286,33 +299,42 @@ RESOLVERS_1_2 = (
 )
 
 
-class _Composer12(getattr(yaml, "CBaseLoader", yaml.BaseLoader)):  # type: ignore[misc]
+@functools.cache
+def _composer() -> Any:
     """libyaml's parser and composer (PyYAML's C loader), resolving plain scalars as
-    ruamel's YAML 1.2 does: RESOLVERS_1_2, same regexes, same order."""
+    ruamel's YAML 1.2 does: RESOLVERS_1_2, same regexes, same order; None without libyaml."""
+    yaml = _yaml()
+    if not hasattr(yaml, "CBaseLoader"):
+        return None
+    scalar_node = yaml.ScalarNode
 
-    yaml_implicit_resolvers: dict[Any, list[tuple[str, Any]]] = {}  # noqa: RUF012 - PyYAML's
-    # No path resolvers: the composer's calls to these hooks go to C builtins that do nothing.
-    descend_resolver: Any = {}.get
-    ascend_resolver: Any = tuple
+    class _Composer12(yaml.CBaseLoader):  # type: ignore[name-defined]
+        yaml_implicit_resolvers: dict[Any, list[tuple[str, Any]]] = {}  # noqa: RUF012 - PyYAML's
+        # No path resolvers: the composer's calls to these hooks go to C builtins that do
+        # nothing.
+        descend_resolver: Any = {}.get
+        ascend_resolver: Any = tuple
 
-    def resolve(self, kind: Any, value: Any, implicit: tuple[bool, bool]) -> Any:
-        """PyYAML's resolution, remembered per plain scalar (documents repeat their values)."""
-        if kind is not yaml.ScalarNode or not implicit[0]:
-            return super().resolve(kind, value, implicit)
-        tag = _PLAIN_TAGS.get(value)
-        if tag is None:
-            if len(_PLAIN_TAGS) > 4096:
-                _PLAIN_TAGS.clear()
-            tag = _PLAIN_TAGS[value] = super().resolve(kind, value, implicit)
-        return tag
+        def resolve(self, kind: Any, value: Any, implicit: tuple[bool, bool]) -> Any:
+            """PyYAML's resolution, remembered per plain scalar (documents repeat their
+            values)."""
+            if kind is not scalar_node or not implicit[0]:
+                return super().resolve(kind, value, implicit)
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                if len(_PLAIN_TAGS) > 4096:
+                    _PLAIN_TAGS.clear()
+                tag = _PLAIN_TAGS[value] = super().resolve(kind, value, implicit)
+            return tag
+
+    for name, pattern, first in RESOLVERS_1_2:
+        _Composer12.add_implicit_resolver(
+            f"tag:yaml.org,2002:{name}", re.compile(pattern, re.X), list(first)
+        )
+    return _Composer12
 
 
 _PLAIN_TAGS: dict[str, str] = {}
-for _name, _pattern, _first in RESOLVERS_1_2:
-    _Composer12.add_implicit_resolver(
-        f"tag:yaml.org,2002:{_name}", re.compile(_pattern, re.X), list(_first)
-    )
-_LIBYAML = hasattr(yaml, "CBaseLoader")
 
 
 def _load_fast(text: str | bytes, *, trusted: bool = False, max_nodes: int | None = None) -> Any:
@@ -336,12 +358,14 @@ def _read_fast(text: str | bytes, *, trusted: bool, max_nodes: int | None) -> tu
     The walk sees every key; a string can hold a lone surrogate only if the text has one
     or a ``\\u`` escape: without either and with string keys only, the check is done.
     """
-    if not _LIBYAML or (
-        ("%" in text[:1] or "\n%" in text) if isinstance(text, str) else b"%" in text
-    ):
+    if ("%" in text[:1] or "\n%" in text) if isinstance(text, str) else b"%" in text:
         return _UNHANDLED, False
+    composer = _composer()
+    if composer is None:
+        return _UNHANDLED, False
+    yaml = _yaml()
     try:
-        node = yaml.compose(text, Loader=_Composer12)
+        node = yaml.compose(text, Loader=composer)
         if node is None:
             return None, True
         walk = _Walk(trusted, max_nodes)
@@ -551,9 +575,9 @@ def dump_yaml(obj: Any) -> str:
 
 
 def _dump_yaml(obj: Any) -> str:
-    text: str = yaml.dump(
+    text: str = _yaml().dump(
         obj,
-        Dumper=_Dumper,
+        Dumper=_dumper(),
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=True,

@@ -181,4 +181,7 @@ def _quiet_broken_pipe() -> NoReturn:
 
 def main() -> None:
     """Console-script entry point."""
+    from ..recipes import doccache
+
+    doccache.enable()  # the embedded recipe documents, parsed once per data version
     cli(prog_name="cns")

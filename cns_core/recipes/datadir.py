@@ -130,12 +130,19 @@ def _read_text(path: str, rel: str) -> str:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         with os.fdopen(fd, "rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
+            status = os.fstat(handle.fileno())
+            mode = status.st_mode
             if not stat.S_ISREG(mode):
                 raise InvalidRequestError(
                     f"not a regular file in recipe data: {rel} ({_kind(mode)})"
                 )
-            return handle.read(MAX_FILE_BYTES + 1).decode("utf-8")
+            # read(n) allocates n bytes first: ask for what fstat saw (+1 to see growth),
+            # and read on only if the file grew, up to the same MAX_FILE_BYTES + 1.
+            expected = min(status.st_size, MAX_FILE_BYTES) + 1
+            data = handle.read(expected)
+            if len(data) == expected and expected <= MAX_FILE_BYTES:
+                data += handle.read(MAX_FILE_BYTES + 1 - expected)
+            return data.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidRequestError(f"data file is not UTF-8 text: {rel}") from None
     except OSError as exc:

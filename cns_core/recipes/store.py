@@ -11,10 +11,12 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from ..criteria import Criteria, criteria_from_resource
 from ..errors import InvalidRequestError
 from ..serialize import load_yaml
+from . import doccache
 from .datadir import REGISTRY_FILE, DataFiles, read_data_files
 from .graph import deployment_order
 from .model import ComponentRef, RecipeMetadata, parse_constraints
@@ -73,7 +75,20 @@ def base_values_path(component: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(data_dir: str | None) -> RecipeStore:
-    return parse_store(read_data_files(data_dir))
+    data = read_data_files(data_dir)
+    return parse_store(data, embedded_documents=_embedded_documents(data.embedded))
+
+
+def _embedded_documents(embedded: Mapping[str, str]) -> dict[str, Any]:
+    """The embedded registry and recipe documents, parsed (or from the command line's
+    disk cache: cns_core.recipes.doccache)."""
+    names = [REGISTRY_FILE, *(rel for rel in sorted(embedded) if _is_metadata_file(rel))]
+    return doccache.documents(embedded, names, lambda rel: _parse_embedded(embedded, rel))
+
+
+def _parse_embedded(embedded: Mapping[str, str], rel: str) -> Any:
+    source = f"embedded {REGISTRY_FILE}" if rel == REGISTRY_FILE else rel
+    return load_yaml(embedded[rel], source=source, trusted=True)
 
 
 def load_store(data_dir: str | os.PathLike[str] | None = None) -> RecipeStore:
@@ -86,11 +101,18 @@ def reset_store_cache() -> None:
     _load_cached.cache_clear()
 
 
-def parse_store(data: DataFiles) -> RecipeStore:
-    """Parse and validate data files into a store (external files win over embedded)."""
+def parse_store(
+    data: DataFiles, *, embedded_documents: Mapping[str, Any] | None = None
+) -> RecipeStore:
+    """Parse and validate data files into a store (external files win over embedded).
+
+    ``embedded_documents`` are the embedded registry's and recipes' documents already
+    parsed (by data-relative path), as :func:`_embedded_documents` gives them.
+    """
     files = {**data.embedded, **data.external}
+    docs = embedded_documents
     registry = ComponentRegistry.from_document(
-        load_yaml(data.embedded[REGISTRY_FILE], source=f"embedded {REGISTRY_FILE}", trusted=True),
+        docs[REGISTRY_FILE] if docs is not None else _parse_embedded(data.embedded, REGISTRY_FILE),
         source=f"embedded {REGISTRY_FILE}",
     )
     if REGISTRY_FILE in data.external:
@@ -100,7 +122,7 @@ def parse_store(data: DataFiles) -> RecipeStore:
                 source=f"{data.external_dir}/{REGISTRY_FILE}",
             )
         )
-    metadata = _parse_metadata(data)
+    metadata = _parse_metadata(data, docs)
     base = metadata.pop(BASE_NAME, None)
     if base is None:
         raise InvalidRequestError("recipe data has no base recipe (overlays/base.yaml)")
@@ -130,7 +152,9 @@ def _referenced(
     return frozenset(paths)
 
 
-def _parse_metadata(data: DataFiles) -> dict[str, RecipeMetadata]:
+def _parse_metadata(
+    data: DataFiles, embedded_documents: Mapping[str, Any] | None
+) -> dict[str, RecipeMetadata]:
     """Recipes by metadata.name; an external recipe replaces the embedded one of that name."""
     out: dict[str, RecipeMetadata] = {}
     for origin, shadowed in ((data.external, set()), (data.embedded, set(data.external))):
@@ -138,7 +162,10 @@ def _parse_metadata(data: DataFiles) -> dict[str, RecipeMetadata]:
         for rel, text in sorted(origin.items()):
             if not _is_metadata_file(rel) or rel in shadowed:
                 continue
-            meta = parse_metadata(text, rel, trusted=origin is data.embedded)
+            if origin is data.embedded and embedded_documents is not None:
+                meta = metadata_from_document(embedded_documents[rel], rel)
+            else:
+                meta = parse_metadata(text, rel, trusted=origin is data.embedded)
             if meta.name in defined:
                 raise InvalidRequestError(
                     f"recipe name {meta.name!r} is defined twice: "
@@ -160,7 +187,11 @@ def _is_metadata_file(rel: str) -> bool:
 
 def parse_metadata(text: str, rel: str, *, trusted: bool = False) -> RecipeMetadata:
     """Parse one base/overlay file (``kind: recipeMetadata``)."""
-    doc = load_yaml(text, source=rel, trusted=trusted)
+    return metadata_from_document(load_yaml(text, source=rel, trusted=trusted), rel)
+
+
+def metadata_from_document(doc: Any, rel: str) -> RecipeMetadata:
+    """One base/overlay (``kind: recipeMetadata``) from its parsed document."""
     if not isinstance(doc, Mapping):
         raise InvalidRequestError(f"{rel}: expected a recipeMetadata mapping")
     name = (doc.get("metadata") or {}).get("name")
