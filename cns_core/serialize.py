@@ -306,7 +306,8 @@ def _composer() -> Any:
     yaml = _yaml()
     if not hasattr(yaml, "CBaseLoader"):
         return None
-    scalar_node = yaml.ScalarNode
+    scalar_node, sequence_node = yaml.ScalarNode, yaml.SequenceNode
+    assert not yaml.CBaseLoader.yaml_path_resolvers  # resolve() below skips their lookup
 
     class _Composer12(yaml.CBaseLoader):  # type: ignore[name-defined]
         yaml_implicit_resolvers: dict[Any, list[tuple[str, Any]]] = {}  # noqa: RUF012 - PyYAML's
@@ -317,9 +318,12 @@ def _composer() -> Any:
 
         def resolve(self, kind: Any, value: Any, implicit: tuple[bool, bool]) -> Any:
             """PyYAML's resolution, remembered per plain scalar (documents repeat their
-            values)."""
-            if kind is not scalar_node or not implicit[0]:
-                return super().resolve(kind, value, implicit)
+            values); without path resolvers, a quoted scalar, a sequence and a mapping
+            get PyYAML's default tags, as its BaseResolver.resolve gives them."""
+            if kind is not scalar_node:
+                return _SEQ if kind is sequence_node else _MAP
+            if not implicit[0]:
+                return _STR
             tag = _PLAIN_TAGS.get(value)
             if tag is None:
                 if len(_PLAIN_TAGS) > 4096:

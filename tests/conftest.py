@@ -34,6 +34,20 @@ from tests.support.recipes import recipe_for
 from tests.support.tools import NOT_HERE
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Generator[Path]:
+    """Every ``cns`` the tests start keeps its cache (cns_core.recipes.doccache) in the
+    run's tmp dir, never in the real home's ~/.cache."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    home = tmp_path_factory.mktemp("xdg-cache")
+    os.environ["XDG_CACHE_HOME"] = str(home)
+    yield home
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture
 def store():
     """The embedded recipe store, loaded fresh for the test."""

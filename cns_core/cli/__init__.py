@@ -34,8 +34,9 @@ COMMANDS = {
 }
 
 
-#: commands that start without setting up logging (nothing to log on their usual path)
-QUIET_COMMANDS = frozenset({"completion", "diff", "list", "query", "recipe", "version"})
+#: commands that start without setting up logging (nothing to log on their usual path);
+#: ``validate`` sets it up before it reads a URL or a ConfigMap (:func:`ensure_logging`)
+QUIET_COMMANDS = frozenset({"completion", "diff", "list", "query", "recipe", "validate", "version"})
 
 
 class CNSGroup(click.Group):
@@ -130,9 +131,21 @@ def cli(ctx: click.Context, debug: bool, log_json: bool) -> None:
         or ctx.invoked_subcommand not in QUIET_COMMANDS
         or "logging" in sys.modules
     ):
-        from .logs import configure_logging
+        ensure_logging(ctx)
 
-        configure_logging(debug=debug, log_json=log_json)
+
+def ensure_logging(ctx: click.Context | None = None) -> None:
+    """Route logs to stderr as ``--debug`` and ``--log-json`` ask, once per run (a quiet
+    command calls it before the work that may log)."""
+    root = (ctx or click.get_current_context()).find_root()
+    if root.meta.get("cns.logging"):
+        return
+    root.meta["cns.logging"] = True
+    from .logs import configure_logging
+
+    configure_logging(
+        debug=bool(root.meta.get("cns.debug")), log_json=bool(root.meta.get("cns.log_json"))
+    )
 
 
 @click.command()

@@ -105,6 +105,7 @@ def debug_option(func: F) -> F:
             from .logs import configure_logging
 
             ctx.find_root().meta["cns.debug"] = True
+            ctx.find_root().meta["cns.logging"] = True
             configure_logging(debug=True, log_json=ctx.find_root().meta.get("cns.log_json", False))
         return value
 

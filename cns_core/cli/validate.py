@@ -12,7 +12,7 @@ from ..errors import CNSError
 from ..serialize import Format
 from ..snapshot import Snapshot
 from ..validate import Status, constraints_from_document, validate_snapshot
-from .documents import STDIO, read_document, write_document
+from .documents import CONFIGMAP_SCHEME, HTTP_SCHEMES, STDIO, read_document, write_document
 from .options import (
     bool_option,
     complete_path,
@@ -105,6 +105,10 @@ def validate(
 
 
 def _load(source: str, what: str, kubeconfig: str | None) -> object:
+    if source.startswith(CONFIGMAP_SCHEME) or source.lower().startswith(HTTP_SCHEMES):
+        from . import ensure_logging
+
+        ensure_logging()  # the kubernetes client and the URL reader log their retries
     try:
         return read_document(source, kubeconfig=kubeconfig)
     except CNSError as exc:

@@ -17,17 +17,9 @@ without a cache. External data (``--data`` / ``CNS_DATA_DIR``) is always parsed.
 from __future__ import annotations
 
 import contextlib
-import json
-import math
 import os
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-
-try:  # hashlib's BLAKE2 without hashlib's OpenSSL import (2 ms of start-up)
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - CPython always builds _blake2
-    from hashlib import blake2b
 
 #: bumped when the file's layout or what it holds changes
 CACHE_FORMAT = 1
@@ -62,6 +54,11 @@ def cache_key(files: Mapping[str, str]) -> str:
     """Digest of every file's path and text, the cns version, the cache format and the
     YAML reader's source (its size and mtime: a changed reader parses afresh)."""
     from .. import __version__, serialize
+
+    try:  # hashlib's BLAKE2 without hashlib's OpenSSL import (2 ms of start-up)
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - CPython always builds _blake2
+        from hashlib import blake2b
 
     digest = blake2b(digest_size=32)
     try:
@@ -99,6 +96,8 @@ def documents(
 
 
 def _read(path: str, key: str, names: list[str]) -> dict[str, Any] | None:
+    import json
+
     try:
         with open(path, encoding="utf-8") as handle:
             held = json.load(handle)
@@ -114,6 +113,9 @@ def _read(path: str, key: str, names: list[str]) -> dict[str, Any] | None:
 
 def _write(path: str, key: str, docs: dict[str, Any]) -> None:
     """Write the cache atomically (a temporary file renamed over it); never raises."""
+    import json
+    import threading
+
     if not is_plain(docs):
         return
     try:
@@ -147,7 +149,7 @@ def is_plain(value: Any) -> bool:
         elif kind is list:
             stack.extend(node)
         elif kind is float:
-            if not math.isfinite(node):
+            if node != node or node in (float("inf"), float("-inf")):
                 return False
         elif kind not in (str, int, bool, type(None)):
             return False

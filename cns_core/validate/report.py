@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +19,6 @@ from .expressions import ConstraintPath, Expression
 if TYPE_CHECKING:
     from ..recipes.builder import ConstraintEvaluator
 
-log = logging.getLogger(__name__)
 
 RESULT_DOC_KIND = "ValidationResult"
 #: Paths logged as the detected criteria when validating.
@@ -150,8 +149,13 @@ def validate_snapshot(
 ) -> ValidationReport:
     """Check every constraint, in order (``version``, ``now`` and ``timer`` fix the output in tests)."""
     timestamp = now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    for path in CRITERIA_PATHS:
-        log.info("detected %s = %s", path, _find(snapshot, path))
+    # Logged only where logging is in use: unimported, nothing set it up, and an info
+    # record would go nowhere (``cns validate`` of files starts without it, ~3 ms).
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        log = logging.getLogger(__name__)
+        for path in CRITERIA_PATHS:
+            log.info("detected %s = %s", path, _find(snapshot, path))
     start = timer()
     results = tuple(check_constraint(c, snapshot) for c in constraints)
     duration = timer() - start
