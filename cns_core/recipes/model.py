@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import API_VERSION
-from ..criteria import Criteria, criteria_from_resource
 from ..errors import InvalidRequestError
 from ..nested_maps import deep_copy, deep_merge, sorted_keys
+
+if TYPE_CHECKING:  # imported where a recipe is read: ``cns validate`` needs only constraints
+    from ..criteria import Criteria
 
 RESULT_KIND = "recipeResult"
 #: The most components one recipe may hold (upstream's largest recipes have about a dozen):
@@ -227,6 +229,8 @@ class RecipeResult(NamedTuple):
         metadata = doc.get("metadata") or {}
         if not isinstance(metadata, Mapping):
             raise InvalidRequestError(f"{source}: metadata must be a mapping")
+        from ..criteria import criteria_from_resource
+
         criteria_raw = doc.get("criteria") or {}
         criteria = criteria_from_resource({"spec": criteria_raw}, source=f"{source}: criteria")
         order = _string_list(doc.get("deploymentOrder") or [], f"{source}: deploymentOrder")
