@@ -11,7 +11,7 @@ compares all three (missing ones are 0).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import InvalidRequestError
 
@@ -20,8 +20,7 @@ _EXTRAS_RE = re.compile(r"(?<=[0-9])[-+]")
 MAX_COMPONENTS = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Version:
+class Version(NamedTuple):
     """A parsed version: up to three numbers, how many were given, and the ignored extras."""
 
     major: int

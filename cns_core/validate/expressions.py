@@ -13,7 +13,7 @@ A constraint is ``{name: Type.subtype.key, value: expression}``:
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import InvalidRequestError, NotFoundError
 from ..snapshot.model import MeasurementType, Snapshot, reading_str
@@ -26,8 +26,7 @@ _OPERATOR_CHARS = "<>=!~^"
 _VALID_OPERATORS = ">=, <=, >, <, ==, != (or a bare value for an exact match)"
 
 
-@dataclass(frozen=True, slots=True)
-class ConstraintPath:
+class ConstraintPath(NamedTuple):
     """Where a constraint reads its value: measurement type, subtype name, key."""
 
     type: MeasurementType
@@ -72,8 +71,7 @@ class ConstraintPath:
         return reading_str(measurement.subtype(self.subtype).get(self.key))
 
 
-@dataclass(frozen=True, slots=True)
-class Expression:
+class Expression(NamedTuple):
     """An operator (``""`` for an exact match) and the expected value."""
 
     operator: str

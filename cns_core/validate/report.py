@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import API_VERSION, __version__
 from ..errors import CNSError, InvalidRequestError, NotFoundError
@@ -36,8 +36,7 @@ class Status(StrEnum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True, slots=True)
-class ConstraintResult:
+class ConstraintResult(NamedTuple):
     """The outcome of one constraint."""
 
     name: str
