@@ -62,10 +62,15 @@ class CachedBundle:
         return len(self.zip) + sum(len(w) for w in self.warnings) + 256
 
 
-def bundle_key(body: bytes, options: BundleOptions) -> str:
-    """sha256 of the request body's bytes and the canonical JSON of the parsed options."""
+def body_digest(media: str, body: bytes) -> bytes:
+    """sha256 of a request body's format and bytes: the body's key in the bundle caches."""
+    return hashlib.sha256(media.encode() + b"\0" + body).digest()
+
+
+def bundle_key(digest: bytes, options: BundleOptions) -> str:
+    """sha256 of a body's :func:`body_digest` and the canonical JSON of the parsed options."""
     canonical = json.dumps(options.to_dict(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(body + b"\0" + canonical.encode()).hexdigest()
+    return hashlib.sha256(digest + b"\0" + canonical.encode()).hexdigest()
 
 
 class LRUCache(Generic[V]):

@@ -15,7 +15,6 @@ most ``CNS_MAX_BUNDLE_BUILDS`` builds at once per worker (503 with Retry-After p
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from time import perf_counter
 
@@ -28,7 +27,7 @@ from cns_core.errors import UnavailableError
 from cns_core.recipes import RecipeResult
 from cns_core.serialize import Format
 
-from ..cache import CachedBundle, LRUCache, bundle_key
+from ..cache import CachedBundle, LRUCache, body_digest, bundle_key
 from ..extensions import ApiBlueprint, documented, load
 from ..middleware import check_deadline
 from ..request_body import BODY_TYPES, body_format, parse_body, read_body_bytes
@@ -111,7 +110,7 @@ def _init_cache(setup: BlueprintSetupState) -> None:
 
 @bp.route("/v1/bundle", methods=["POST"])
 @documented(
-    bp.arguments(BundleQuerySchema(), location="query", as_kwargs=False),
+    bp.arguments(_QUERY, location="query", as_kwargs=False),
     bp.doc(requestBody=_REQUEST_BODY),
     bp.response(
         200,
@@ -137,13 +136,13 @@ def bundle() -> Response:
         raise UnavailableError(f"service not ready: {state.not_ready_reason}")
     fmt = body_format()
     raw = read_body_bytes()  # the stream is read once (chunked bodies have no other copy)
-    key = bundle_key(fmt.value.encode() + b"\0" + raw, options)
+    digest = body_digest(fmt.value, raw)
     built: list[float] = []
 
     def build() -> CachedBundle:
         with _slots():
             start = perf_counter()
-            recipe = _recipe_of(raw, fmt)
+            recipe = _recipe_of(raw, fmt, digest)
             state.settings.allowlists.check(recipe.criteria)
             generated = generate_bundle(recipe, store, options, checkpoint=check_deadline)
             check_deadline("zipping the bundle")
@@ -152,7 +151,7 @@ def bundle() -> Response:
             built.append(perf_counter() - start)
             return result
 
-    result, _ = _cache().get_or_build(key, build)
+    result, _ = _cache().get_or_build(bundle_key(digest, options), build)
     headers = {
         "Content-Disposition": f'attachment; filename="{ZIP_NAME}"',
         "X-Bundle-Files": str(result.file_count),
@@ -169,18 +168,17 @@ def bundle() -> Response:
 ParsedBody = tuple[RecipeResult, int]
 
 
-def _recipe_of(raw: bytes, fmt: Format) -> RecipeResult:
-    """The RecipeResult a body holds, parsed once per distinct body (an invalid one is
-    refused every time: errors are not remembered)."""
+def _recipe_of(raw: bytes, fmt: Format, digest: bytes) -> RecipeResult:
+    """The RecipeResult a body holds (``digest``: its :func:`body_digest`), parsed once per
+    distinct body (an invalid one is refused every time: errors are not remembered)."""
 
     def parse() -> ParsedBody:
         doc = parse_body(raw, fmt, "a RecipeResult")
         check_deadline("parsing the request body")
         return RecipeResult.from_dict(doc, source="request body"), len(raw)
 
-    key = hashlib.sha256(fmt.value.encode() + b"\0" + raw).digest()
     bodies: LRUCache[ParsedBody] = current_app.extensions[BODIES_KEY]
-    return bodies.get_or_build(key, parse)[0][0]
+    return bodies.get_or_build(digest, parse)[0][0]
 
 
 def warnings_header(warnings: tuple[str, ...]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.criteria import Criteria
 from cns_core.recipes import build_recipe
-from cns_web.cache import CachedBundle, LRUCache, bundle_key
+from cns_web.cache import CachedBundle, LRUCache, body_digest, bundle_key
 
 
 def test_hits_and_eviction_by_count():
@@ -61,13 +61,15 @@ def test_cached_bundle_holds_only_the_zip_and_headers(store):
 
 
 def test_keys_differ_by_body_and_by_options_but_not_by_spelling():
-    body = b'{"componentRefs": []}'
+    body = body_digest("json", b'{"componentRefs": []}')
     a = bundle_key(body, BundleOptions.parse(sets=["a:b=1"]))
     assert a == bundle_key(body, BundleOptions.parse(sets=[" a:b=1"]))
     assert a == bundle_key(body, BundleOptions.parse(sets=["a:b=1"], deployer="HELM"))
     assert a != bundle_key(body, BundleOptions.parse(sets=["a:b=2"]))
     assert a != bundle_key(body, BundleOptions.parse(sets=['a:b="1"']))
-    assert a != bundle_key(body + b" ", BundleOptions.parse(sets=["a:b=1"]))
+    other = BundleOptions.parse(sets=["a:b=1"])
+    assert a != bundle_key(body_digest("json", b'{"componentRefs": []} '), other)
+    assert a != bundle_key(body_digest("yaml", b'{"componentRefs": []}'), other)
 
 
 def test_a_body_posted_again_with_other_options_is_parsed_once(client, store, monkeypatch):
