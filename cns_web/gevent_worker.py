@@ -59,6 +59,9 @@ class _SharingServer(StreamServer):
     (docs/benchmarks.md). An idle worker, holding nothing, accepts at once.
     """
 
+    #: one connection per wake-up of the shared socket (gevent's default takes up to 100)
+    max_accept = 1
+
     def do_handle(self, *args: Any) -> None:
         super().do_handle(*args)
         others = self.pool.size - self.pool.free_count() - 1 if self.pool is not None else 0
@@ -126,8 +129,6 @@ class GeventWorker(_GunicornGeventWorker):
                 spawn=Pool(self.worker_connections),
                 **ssl_args,
             )
-            if self.cfg.workers > 1:
-                server.max_accept = 1
             server.start()
             servers.append(server)
 

@@ -28,7 +28,6 @@ def server():
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     srv = _SharingServer(listener, handle=hold, spawn=Pool(100))
-    srv.max_accept = 1
     srv.start()
     yield srv, accepted
     release.set()
