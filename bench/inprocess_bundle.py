@@ -23,14 +23,12 @@ from .bench_bundle import CRITERIA
 
 
 def clear_memos() -> None:
-    """Empty the memos of the YAML writer and the zip writer (where they exist)."""
+    """Empty the memos of the YAML writer and the zip writer."""
     from cns_core import serialize
     from cns_core.bundle import archive
 
-    for owner, name in ((serialize, "_ENTRIES"), (archive, "_DEFLATED")):
-        memo = getattr(owner, name, None)
-        if memo is not None:
-            memo.__init__(memo.max_bytes)
+    serialize._ENTRIES.clear()
+    archive._DEFLATED.clear()
 
 
 def main() -> None:

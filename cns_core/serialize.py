@@ -21,12 +21,11 @@ import json
 import math
 import re
 import sys
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from .choice_enum import Choice
 from .errors import InvalidRequestError
+from .lru import LRUCache
 
 MAX_DEPTH = 64
 #: libyaml refuses some valid YAML 1.2 (':' inside flow scalars); such a document is parsed
@@ -256,7 +255,7 @@ _STR, _INT, _FLOAT, _BOOL, _NULL, _MAP, _SEQ, _TIMESTAMP = (
 
 #: ruamel's YAML 1.2 implicit resolvers (ruamel.yaml.resolver.implicit_resolvers), in its
 #: order: (tag, pattern, first characters). Copied so that reading needs no ruamel import;
-#: tests/core/test_serialize.py checks that they are still ruamel's.
+#: tests/test_serialize.py checks that they are still ruamel's.
 RESOLVERS_1_2 = (
     ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
     (
@@ -569,10 +568,10 @@ def dump_yaml(obj: Any) -> str:
     text depends on that entry alone, so the text of an entry seen before (same key and
     value, compared by ``repr``, which tells ``1``, ``'1'``, ``1.0`` and ``True`` apart) is
     reused. Bundles write the same component values again and again; the output is the
-    same bytes as one ``yaml.dump`` of the whole document (tests/core/test_serialize.py).
+    same bytes as one ``yaml.dump`` of the whole document (tests/test_serialize.py).
     """
     if type(obj) is dict and obj:
-        parts = [_ENTRIES.text(key, value) for key, value in obj.items()]
+        parts = [_entry_text(key, value) for key, value in obj.items()]
         if not any(part.endswith(_OPEN_END) for part in parts):
             return "".join(parts)
     return _dump_yaml(obj)
@@ -595,8 +594,20 @@ def _dump_yaml(obj: Any) -> str:
 _OPEN_END = "\n...\n"
 
 
-class _EntryTexts:
-    """A bounded, thread-safe memo of root-entry texts, by ``repr((key, value))``.
+#: Root-entry texts by ``repr((key, value))`` (which tells ``1``, ``'1'``, ``1.0`` and
+#: ``True`` apart), with what each holds (fingerprint and text) as its weight; an entry
+#: bigger than a sixteenth of the memo is not worth keeping.
+_ENTRY_BYTES = 2 * 1024 * 1024
+_ENTRIES = LRUCache[tuple[str, int]](
+    sys.maxsize,
+    max_weight=_ENTRY_BYTES,
+    weight=lambda entry: entry[1],
+    max_entry_weight=_ENTRY_BYTES // 16,
+)
+
+
+def _entry_text(key: Any, value: Any, *, nested: bool = True) -> str:
+    """The block-style text of the root entry ``key: value``, remembered.
 
     An entry whose value is a mapping is, when missing, put together from the texts of
     that mapping's own entries, each indented by two spaces (block style indents a
@@ -605,48 +616,30 @@ class _EntryTexts:
     reuses that one's entries. Only where no scalar spans lines: the continuation lines
     of a multi-line quoted scalar are not indented with their entry.
     """
+    fingerprint = repr((key, value))
+    cached = _ENTRIES.get(fingerprint)
+    if cached is not None:
+        return cached[0]
+    composed = None
+    if nested and type(value) is dict and not _LINE_BREAK_ESCAPE.search(fingerprint):
+        composed = _composed(key, value)
+    text = composed if composed is not None else _dump_yaml({key: value})
+    _ENTRIES.put(fingerprint, (text, len(fingerprint) + len(text)))
+    return text
 
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._texts: OrderedDict[str, str] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
 
-    def text(self, key: Any, value: Any, *, nested: bool = True) -> str:
-        fingerprint = repr((key, value))
-        with self._lock:
-            text = self._texts.get(fingerprint)
-            if text is not None:
-                self._texts.move_to_end(fingerprint)
-                return text
-        composed = None
-        if nested and type(value) is dict and not _LINE_BREAK_ESCAPE.search(fingerprint):
-            composed = self._composed(key, value)
-        text = composed if composed is not None else _dump_yaml({key: value})
-        size = len(fingerprint) + len(text)
-        if size > self.max_bytes // 16:
-            return text  # too big to be worth a sixteenth of the memo
-        with self._lock:
-            if fingerprint not in self._texts:
-                self._texts[fingerprint] = text
-                self._bytes += size
-                while self._bytes > self.max_bytes:
-                    old_key, old_text = self._texts.popitem(last=False)
-                    self._bytes -= len(old_key) + len(old_text)
-        return text
-
-    def _composed(self, key: Any, value: dict[Any, Any]) -> str | None:
-        """``key:`` and the texts of ``value``'s entries, indented; None where block style
-        would not write it so (an empty mapping, a key that is not one plain line)."""
-        if not value:
-            return None
-        head = self.text(key, {}, nested=False)
-        if not head.endswith(": {}\n") or head.count("\n") != 1:
-            return None
-        children = [self.text(k, v, nested=False) for k, v in value.items()]
-        if any(child.endswith(_OPEN_END) for child in children):
-            return None
-        return head[:-4] + "\n" + "".join(map(_indented, children))
+def _composed(key: Any, value: dict[Any, Any]) -> str | None:
+    """``key:`` and the texts of ``value``'s entries, indented; None where block style
+    would not write it so (an empty mapping, a key that is not one plain line)."""
+    if not value:
+        return None
+    head = _entry_text(key, {}, nested=False)
+    if not head.endswith(": {}\n") or head.count("\n") != 1:
+        return None
+    children = [_entry_text(k, v, nested=False) for k, v in value.items()]
+    if any(child.endswith(_OPEN_END) for child in children):
+        return None
+    return head[:-4] + "\n" + "".join(map(_indented, children))
 
 
 def _indented(text: str) -> str:
@@ -656,7 +649,6 @@ def _indented(text: str) -> str:
 
 #: A YAML line break (LF, CR, NEL, LS, PS) as ``repr`` writes it inside a string.
 _LINE_BREAK_ESCAPE = re.compile(r"\\(?:n|r|x85|u2028|u2029)")
-_ENTRIES = _EntryTexts(max_bytes=2 * 1024 * 1024)
 
 
 def dump(obj: Any, fmt: Format) -> str:

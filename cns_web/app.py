@@ -12,9 +12,10 @@ from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
 
+from cns_core.lru import LRUCache
+
 from . import errors, extensions, metrics, middleware, ratelimit, tracing
 from .blueprints import apidocs, bundle, discover, health, recipe, ui, validate
-from .cache import LRUCache
 from .config import Settings
 from .logs import AccessLog, configure_logging
 from .metrics import METRICS_ENDPOINT, METRICS_OPERATION

@@ -13,9 +13,10 @@ from typing import Any
 from flask import Flask, current_app
 
 from cns_core.errors import CNSError
+from cns_core.lru import LRUCache
 from cns_core.recipes import RecipeStore, load_store
 
-from .cache import CachedBody, LRUCache
+from .cache import CachedBody
 from .config import Settings
 from .metrics import Metrics
 from .query import RecipeQuery

@@ -9,15 +9,15 @@ import os
 import re
 import stat
 import struct
+import sys
 import tempfile
-import threading
 import zipfile
 import zlib
-from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import InvalidRequestError
+from ..lru import LRUCache
 
 CHECKSUMS_FILE = "checksums.txt"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -53,7 +53,7 @@ def zip_bytes(files: Mapping[str, bytes]) -> bytes:
     central = bytearray()
     for path in sorted(files):
         data = files[path]
-        crc, deflated = _DEFLATED.get(data)
+        crc, deflated = _deflated(data)
         try:
             name, flags = path.encode("ascii"), 0
         except UnicodeEncodeError:
@@ -138,36 +138,26 @@ _DOS_TIME = ZIP_DATE[3] << 11 | ZIP_DATE[4] << 5 | ZIP_DATE[5] // 2
 _ZIP64_FROM = int(zipfile.ZIP64_LIMIT / 1.05)
 
 
-class _DeflateMemo:
-    """(crc32, raw deflate at COMPRESS_LEVEL) of file contents, kept up to ``max_bytes``."""
+#: (crc32, raw deflate at COMPRESS_LEVEL, bytes held) of file contents, by content; a file
+#: bigger than a sixteenth of the memo is not worth keeping.
+_DEFLATE_BYTES = 4 * 1024 * 1024
+_DEFLATED = LRUCache[tuple[int, bytes, int]](
+    sys.maxsize,
+    max_weight=_DEFLATE_BYTES,
+    weight=lambda entry: entry[2],
+    max_entry_weight=_DEFLATE_BYTES // 16,
+)
 
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[bytes, tuple[int, bytes]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
 
-    def get(self, data: bytes) -> tuple[int, bytes]:
-        with self._lock:
-            entry = self._entries.get(data)
-            if entry is not None:
-                self._entries.move_to_end(data)
-                return entry
+def _deflated(data: bytes) -> tuple[int, bytes]:
+    """(crc32, raw deflate) of ``data``, computed once per content while remembered."""
+    entry = _DEFLATED.get(data)
+    if entry is None:
         compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-        entry = (zlib.crc32(data), compressor.compress(data) + compressor.flush())
-        size = len(data) + len(entry[1])
-        if size <= self.max_bytes // 16:
-            with self._lock:
-                if data not in self._entries:
-                    self._entries[data] = entry
-                    self._bytes += size
-                    while self._bytes > self.max_bytes:
-                        old, (_, old_deflated) = self._entries.popitem(last=False)
-                        self._bytes -= len(old) + len(old_deflated)
-        return entry
-
-
-_DEFLATED = _DeflateMemo(max_bytes=4 * 1024 * 1024)
+        deflated = compressor.compress(data) + compressor.flush()
+        entry = (zlib.crc32(data), deflated, len(data) + len(deflated))
+        _DEFLATED.put(data, entry)
+    return entry[0], entry[1]
 
 
 def write_zip(data: bytes, dest: Path) -> None:

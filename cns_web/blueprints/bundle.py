@@ -24,10 +24,11 @@ from webargs.multidictproxy import MultiDictProxy
 
 from cns_core.bundle import generate_bundle
 from cns_core.errors import UnavailableError
+from cns_core.lru import LRUCache
 from cns_core.recipes import RecipeResult
 from cns_core.serialize import Format
 
-from ..cache import CachedBundle, LRUCache, body_digest, bundle_key
+from ..cache import CachedBundle, body_digest, bundle_key
 from ..extensions import ApiBlueprint, documented, load
 from ..middleware import check_deadline
 from ..request_body import BODY_TYPES, body_format, parse_body, read_body_bytes

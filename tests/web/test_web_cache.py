@@ -1,11 +1,12 @@
-"""The service's one LRU: entry and weight bounds, and bundle cache keys."""
+"""The one LRU (cns_core.lru): entry and weight bounds; and the bundle cache keys."""
 
 from __future__ import annotations
 
 from cns_core.bundle import BundleOptions, generate_bundle
 from cns_core.criteria import Criteria
+from cns_core.lru import LRUCache
 from cns_core.recipes import build_recipe
-from cns_web.cache import CachedBundle, LRUCache, body_digest, bundle_key
+from cns_web.cache import CachedBundle, body_digest, bundle_key
 
 
 def test_hits_and_eviction_by_count():
@@ -42,6 +43,15 @@ def test_eviction_by_weight_and_values_too_heavy_to_keep():
     assert cache.weight == 4
     cache.put("huge", b"x" * 11)
     assert cache.get("huge") is None and cache.weight == 4
+
+
+def test_an_entry_heavier_than_its_own_bound_is_not_kept_and_clear_forgets_all():
+    cache: LRUCache[bytes] = LRUCache(100, max_weight=16, weight=len, max_entry_weight=4)
+    cache.put("a", b"1234")
+    cache.put("b", b"12345")  # within max_weight, over max_entry_weight
+    assert cache.get("a") == b"1234" and cache.get("b") is None and cache.weight == 4
+    cache.clear()
+    assert cache.get("a") is None and len(cache) == 0 and cache.weight == 0
 
 
 def test_cached_bundle_holds_only_the_zip_and_headers(store):
