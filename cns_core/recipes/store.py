@@ -75,8 +75,7 @@ def base_values_path(component: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(data_dir: str | None) -> RecipeStore:
-    data = read_data_files(data_dir)
-    return parse_store(data, embedded_documents=_embedded_documents(data.embedded))
+    return parse_store(read_data_files(data_dir))
 
 
 def _embedded_documents(embedded: Mapping[str, str]) -> dict[str, Any]:
@@ -101,19 +100,12 @@ def reset_store_cache() -> None:
     _load_cached.cache_clear()
 
 
-def parse_store(
-    data: DataFiles, *, embedded_documents: Mapping[str, Any] | None = None
-) -> RecipeStore:
-    """Parse and validate data files into a store (external files win over embedded).
-
-    ``embedded_documents`` are the embedded registry's and recipes' documents already
-    parsed (by data-relative path), as :func:`_embedded_documents` gives them.
-    """
+def parse_store(data: DataFiles) -> RecipeStore:
+    """Parse and validate data files into a store (external files win over embedded)."""
     files = {**data.embedded, **data.external}
-    docs = embedded_documents
+    docs = _embedded_documents(data.embedded)
     registry = ComponentRegistry.from_document(
-        docs[REGISTRY_FILE] if docs is not None else _parse_embedded(data.embedded, REGISTRY_FILE),
-        source=f"embedded {REGISTRY_FILE}",
+        docs[REGISTRY_FILE], source=f"embedded {REGISTRY_FILE}"
     )
     if REGISTRY_FILE in data.external:
         registry = registry.merged_with(
@@ -153,7 +145,7 @@ def _referenced(
 
 
 def _parse_metadata(
-    data: DataFiles, embedded_documents: Mapping[str, Any] | None
+    data: DataFiles, embedded_documents: Mapping[str, Any]
 ) -> dict[str, RecipeMetadata]:
     """Recipes by metadata.name; an external recipe replaces the embedded one of that name."""
     out: dict[str, RecipeMetadata] = {}
@@ -162,10 +154,10 @@ def _parse_metadata(
         for rel, text in sorted(origin.items()):
             if not _is_metadata_file(rel) or rel in shadowed:
                 continue
-            if origin is data.embedded and embedded_documents is not None:
+            if origin is data.embedded:
                 meta = metadata_from_document(embedded_documents[rel], rel)
             else:
-                meta = parse_metadata(text, rel, trusted=origin is data.embedded)
+                meta = parse_metadata(text, rel)
             if meta.name in defined:
                 raise InvalidRequestError(
                     f"recipe name {meta.name!r} is defined twice: "
@@ -185,9 +177,9 @@ def _is_metadata_file(rel: str) -> bool:
     )
 
 
-def parse_metadata(text: str, rel: str, *, trusted: bool = False) -> RecipeMetadata:
-    """Parse one base/overlay file (``kind: recipeMetadata``)."""
-    return metadata_from_document(load_yaml(text, source=rel, trusted=trusted), rel)
+def parse_metadata(text: str, rel: str) -> RecipeMetadata:
+    """Parse one external base/overlay file (``kind: recipeMetadata``), untrusted."""
+    return metadata_from_document(load_yaml(text, source=rel), rel)
 
 
 def metadata_from_document(doc: Any, rel: str) -> RecipeMetadata:
