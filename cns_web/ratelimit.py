@@ -101,7 +101,6 @@ class RateLimitGate:
         #: In flask-limiter's order of evaluation: shortest window first.
         self.full = tuple(sorted(limits, key=lambda lim: lim.limit))
         self.limits = self.full
-        self.workers = 1
         self.memory = isinstance(limiter.storage, MemoryStorage)
         self.fallback = bool(limiter._in_memory_fallback_enabled)
         self.rejects = metrics.rate_limit_rejects
@@ -110,12 +109,11 @@ class RateLimitGate:
 
     def share(self, workers: int) -> None:
         """Enforce ``1/workers`` of each limit (``memory://`` only: Redis counts for all)."""
-        self.workers = max(1, workers)
-        if not self.memory or self.workers == 1:
+        if not self.memory or workers <= 1:
             self.limits = self.full
             return
         self.limits = tuple(
-            dataclasses.replace(lim, limit=_scaled(lim.limit, self.workers)) for lim in self.full
+            dataclasses.replace(lim, limit=_scaled(lim.limit, workers)) for lim in self.full
         )
 
     def check(self, client: str) -> tuple[Headers, RuntimeLimit | None]:
