@@ -147,22 +147,6 @@ def _deploy_steps(
             steps.append(chart_step)
             continue
         late = manifests_after_chart(templates)
-        if component.manifests_only:
-            # no chart of its own: the manifests are the component (custom resources
-            # still retried while their operator's webhook starts)
-            steps.append(
-                DeployStep(
-                    release=manifests_release(component.name),
-                    chart=f"{COMPONENTS_DIR}/{component.name}/{MANIFESTS_DIR}",
-                    repo="",
-                    version="",
-                    namespace=component.namespace,
-                    values=values,
-                    attempts=CUSTOM_RESOURCE_ATTEMPTS if late else 1,
-                    after_chart=late,
-                )
-            )
-            continue
         manifest_step = DeployStep(
             release=manifests_release(component.name),
             chart=f"{COMPONENTS_DIR}/{component.name}/{MANIFESTS_DIR}",
@@ -173,6 +157,11 @@ def _deploy_steps(
             attempts=CUSTOM_RESOURCE_ATTEMPTS if late else 1,
             after_chart=late,
         )
+        if component.manifests_only:
+            # no chart of its own: the manifests are the component (custom resources
+            # still retried while their operator's webhook starts)
+            steps.append(manifest_step)
+            continue
         steps += [chart_step, manifest_step] if late else [manifest_step, chart_step]
     return steps
 
