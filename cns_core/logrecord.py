@@ -61,13 +61,7 @@ class JsonFormatter(logging.Formatter):
     record has one, and the traceback as ``exc_info``)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        extra: dict[str, Any] = {}
-        request_id = getattr(record, "request_id", None)
-        if request_id is not None:
-            extra["request_id"] = request_id
-        trace_id = getattr(record, "trace_id", None)
-        if trace_id:
-            extra["trace_id"] = trace_id
+        extra = self.extra_fields(record)
         if record.exc_info:
             extra["exc_info"] = self.formatException(record.exc_info)
         return json_line(
@@ -77,6 +71,18 @@ class JsonFormatter(logging.Formatter):
             message=record.getMessage(),
             **extra,
         )
+
+
+    def extra_fields(self, record: logging.LogRecord) -> dict[str, Any]:
+        """The fields of the line after ``message``: the request and trace ids it has."""
+        extra: dict[str, Any] = {}
+        request_id = getattr(record, "request_id", None)
+        if request_id is not None:
+            extra["request_id"] = request_id
+        trace_id = getattr(record, "trace_id", None)
+        if trace_id:
+            extra["trace_id"] = trace_id
+        return extra
 
 
 class TextFormatter(logging.Formatter):

@@ -15,7 +15,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from cns_core.logrecord import JsonFormatter, TextFormatter, json_line
+from cns_core.logrecord import JsonFormatter, TextFormatter
 
 from .config import LOG_FORMATS, EnvReader
 
@@ -26,17 +26,8 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 class GunicornJsonFormatter(JsonFormatter):
     """cns's JSON line for a gunicorn record, with its process id."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        extra: dict[str, Any] = {"request_id": "-", "pid": record.process}
-        if record.exc_info:
-            extra["exc_info"] = self.formatException(record.exc_info)
-        return json_line(
-            seconds=record.created,
-            level=record.levelname,
-            logger=record.name,
-            message=record.getMessage(),
-            **extra,
-        )
+    def extra_fields(self, record: logging.LogRecord) -> dict[str, Any]:
+        return {"request_id": "-", "pid": record.process}
 
 
 def formatter(log_format: str) -> logging.Formatter:
