@@ -72,7 +72,6 @@ class JsonFormatter(logging.Formatter):
             **extra,
         )
 
-
     def extra_fields(self, record: logging.LogRecord) -> dict[str, Any]:
         """The fields of the line after ``message``: the request and trace ids it has."""
         extra: dict[str, Any] = {}

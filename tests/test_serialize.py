@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -292,6 +295,21 @@ def test_the_yaml_1_2_resolvers_are_still_ruamels():
         assert flags & re.X or not re.search(r"[\s#]", pattern)
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    plain_scalars
+    | st.text(st.sampled_from("-+._:0123456789eExXoObBtTfFnNuUlLaAiI~<=!&* TZ"), max_size=12)
+)
+def test_a_plain_scalar_gets_the_tag_ruamels_yaml_1_2_resolver_gives_it(value):
+    from ruamel.yaml.nodes import ScalarNode
+    from ruamel.yaml.resolver import VersionedResolver
+
+    from cns_core.serialize import plain_scalar_tag
+
+    resolver = VersionedResolver(version=(1, 2))
+    assert plain_scalar_tag(value) == str(resolver.resolve(ScalarNode, value, (True, False)))
+
+
 def test_reading_yaml_does_not_import_ruamel_when_libyaml_reads_it():
     import subprocess
     import sys
@@ -369,3 +387,45 @@ def test_any_document_nesting_one_written_before_is_the_same_bytes(inner, name):
     dump_yaml(inner)  # its entries are remembered
     for outer in ({name: inner}, {"first": 1, name: {**inner}}):
         assert dump_yaml(outer) == _dump_yaml(outer)
+
+
+@pytest.mark.parametrize(
+    "read", [lambda t: load_yaml(t), lambda t: load_json(t)], ids=["yaml", "json"]
+)
+@pytest.mark.parametrize("text", ['{"a": [1, 2]}', '{"a": [1, 2'], ids=["valid", "invalid"])
+def test_reading_pauses_the_garbage_collector_only_while_it_parses(read, text):
+    assert gc.isenabled()
+    with contextlib.suppress(InvalidRequestError):
+        read(text)
+    assert gc.isenabled()  # enabled again, whether the document was read or refused
+    gc.disable()
+    try:
+        with contextlib.suppress(InvalidRequestError):
+            read(text)
+        assert not gc.isenabled()  # and left off when the caller had turned it off
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("read", [load_yaml, load_json], ids=["yaml", "json"])
+def test_the_garbage_collector_does_not_run_while_a_document_is_built(read):
+    """Its passes come back once the collector is on again (one pass, not one per 700
+    new objects)."""
+    text = dump_json({f"k{i}": [i, {"v": str(i)}] for i in range(3000)})  # 12,000 objects
+    collections: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        doc = read(text)
+        during = len(collections)
+        copy = {f"k{i}": [i, {"v": str(i)}] for i in range(3000)}  # the same, not read
+        outside = len(collections) - during
+    finally:
+        gc.callbacks.remove(count)
+    assert doc == copy
+    assert outside >= 5
+    assert during <= 2
