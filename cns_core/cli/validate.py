@@ -99,7 +99,7 @@ def validate(
         kubeconfig=kubeconfig,
         table=lambda doc: _validation_table(doc, colour),
     )
-    failed = report.count(Status.FAILED)
+    failed = report.tally(Status.FAILED)
     if failed and fail_on_error and not no_fail_on_error:
         raise ValidationFailed(f"validation failed: {failed} constraint(s) did not pass")
 

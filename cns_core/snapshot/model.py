@@ -9,10 +9,10 @@ a load/dump round trip unchanged.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from .. import API_VERSION
 from ..errors import InvalidRequestError, NotFoundError
@@ -21,6 +21,8 @@ SNAPSHOT_KIND = "Snapshot"
 
 #: One measured value: a bare scalar.
 Reading = str | int | float | bool
+#: The default of an empty mapping field (NamedTuple defaults are shared: this one is read-only).
+_NO_CONTEXT: Mapping[str, str] = MappingProxyType({})
 
 
 class MeasurementType(StrEnum):
@@ -68,13 +70,12 @@ def _float_str(value: float) -> str:
     return f"{digits}e{'+' if exponent >= 0 else '-'}{abs(exponent):02d}"
 
 
-@dataclass(slots=True)
-class Subtype:
+class Subtype(NamedTuple):
     """A named group of readings, e.g. ``release`` or ``containerd.service``."""
 
     name: str
-    data: dict[str, Reading]
-    context: dict[str, str] = field(default_factory=dict)
+    data: Mapping[str, Reading]
+    context: Mapping[str, str] = _NO_CONTEXT
 
     def get(self, key: str) -> Reading:
         """The reading under ``key`` or NotFoundError."""
@@ -115,12 +116,11 @@ class Subtype:
         )
 
 
-@dataclass(slots=True)
-class Measurement:
+class Measurement(NamedTuple):
     """All subtypes of one measurement type."""
 
     type: MeasurementType
-    subtypes: list[Subtype] = field(default_factory=list)
+    subtypes: Sequence[Subtype] = ()
 
     def subtype(self, name: str) -> Subtype:
         """The first subtype called ``name`` or NotFoundError."""
@@ -153,11 +153,14 @@ class Measurement:
         )
 
 
-@dataclass(slots=True)
-class Snapshot:
-    """What one node has: measurements plus where and when they were taken."""
+class Snapshot(NamedTuple):
+    """What one node has: measurements plus where and when they were taken.
 
-    measurements: list[Measurement] = field(default_factory=list)
+    The model's classes are NamedTuples: ``cns validate`` creates them at start-up, where
+    slotted dataclasses cost five times as much (and import :mod:`dataclasses`).
+    """
+
+    measurements: Sequence[Measurement] = ()
     source_node: str = ""
     timestamp: str = ""
     version: str = ""

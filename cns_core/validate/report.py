@@ -6,7 +6,6 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -95,8 +94,7 @@ def constraint_evaluator(snapshot: Snapshot) -> ConstraintEvaluator:
     return evaluate
 
 
-@dataclass(frozen=True, slots=True)
-class ValidationReport:
+class ValidationReport(NamedTuple):
     """All results plus where the inputs came from and when the check ran."""
 
     results: tuple[ConstraintResult, ...]
@@ -106,15 +104,16 @@ class ValidationReport:
     duration: float
     version: str = __version__
 
-    def count(self, status: Status) -> int:
+    def tally(self, status: Status) -> int:
+        """How many results have ``status``."""
         return sum(r.status is status for r in self.results)
 
     @property
     def status(self) -> str:
         """``fail`` if anything failed, else ``partial`` if anything was skipped, else ``pass``."""
-        if self.count(Status.FAILED):
+        if self.tally(Status.FAILED):
             return "fail"
-        return "partial" if self.count(Status.SKIPPED) else "pass"
+        return "partial" if self.tally(Status.SKIPPED) else "pass"
 
     def to_dict(self) -> dict[str, Any]:
         """The ValidationResult document."""
@@ -125,9 +124,9 @@ class ValidationReport:
             "recipeSource": self.recipe_source,
             "snapshotSource": self.snapshot_source,
             "summary": {
-                "passed": self.count(Status.PASSED),
-                "failed": self.count(Status.FAILED),
-                "skipped": self.count(Status.SKIPPED),
+                "passed": self.tally(Status.PASSED),
+                "failed": self.tally(Status.FAILED),
+                "skipped": self.tally(Status.SKIPPED),
                 "total": len(self.results),
                 "status": self.status,
                 "duration": format_duration(self.duration),
