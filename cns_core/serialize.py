@@ -398,7 +398,9 @@ def _read_fast(text: str | bytes, *, trusted: bool, max_nodes: int | None) -> tu
         node = yaml.compose(text, Loader=composer)
         if node is None:
             return None, True
-        walk = _Walk(trusted, max_nodes)
+        walk = _Walk(
+            trusted, max_nodes, anchors="&" in text if isinstance(text, str) else b"&" in text
+        )
         doc = walk.build(node, 1)
     except (yaml.YAMLError, _Unhandled, ValueError, RecursionError):
         return _UNHANDLED, False
@@ -416,10 +418,12 @@ class _Unhandled(Exception):
 class _Walk:
     """One walk over a composed node graph, building plain data as ruamel's loader would."""
 
-    def __init__(self, trusted: bool, max_nodes: int | None) -> None:
+    def __init__(self, trusted: bool, max_nodes: int | None, *, anchors: bool = True) -> None:
+        """``anchors``: the text may hold an anchor (it has an ``&``), and so aliases."""
         self.trusted = trusted
         self.left = max_nodes if max_nodes is not None else -1
-        self.seen: set[int] = set()
+        #: The nodes built so far, when an alias (a node met twice) is possible.
+        self.seen: set[int] | None = set() if anchors else None
         #: Every mapping key was a string (check_plain's rule for untrusted documents).
         self.string_keys = True
 
@@ -428,12 +432,13 @@ class _Walk:
             self.left -= 1
             if self.left < 0:
                 raise _Unhandled  # more than max_nodes: ruamel's path refuses it
+        if self.seen is not None:
+            if id(node) in self.seen:
+                raise _Unhandled  # an alias: ruamel's path refuses it with its message
+            self.seen.add(id(node))
         tag = node.tag
         if tag == _STR:
             return node.value
-        if id(node) in self.seen:
-            raise _Unhandled  # an alias: ruamel's path refuses it with its message
-        self.seen.add(id(node))
         if tag == _MAP:
             if depth > MAX_DEPTH:
                 raise _Unhandled

@@ -200,6 +200,9 @@ block_text = st.lists(st.tuples(plain_scalars, flow_text | plain_scalars), max_s
 snippets = st.sampled_from(
     [
         "a: &x 1\nb: *x\n",
+        "a: &x s\nb: *x\n",
+        "- &x [a]\n- *x\n",
+        "a: 'b & c'\n",
         "a: !!str 12\n",
         "a: !!int '12'\n",
         "a: ! 12\n",
