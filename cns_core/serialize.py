@@ -191,7 +191,7 @@ def _plain_constructor() -> Any:
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while a parser builds a document.
+    """Python's cyclic garbage collector paused while a document is read and checked.
 
     A document being built is a tree (a YAML alias can make a cycle; it is refused, and
     the collector finds it later), so each pass of the collector over every live object
@@ -207,6 +207,7 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+@_collector_paused()
 def load_yaml(
     text: str | bytes,
     *,
@@ -221,10 +222,9 @@ def load_yaml(
     than ``max_nodes`` keys and values are refused before anything is built, and the
     result must be plain data (see the module docstring).
     """
-    with _collector_paused():
-        doc, plain = _read_fast(text, trusted=trusted, max_nodes=max_nodes)
-        if doc is _UNHANDLED:
-            doc, plain = _load_ruamel(text, source, trusted=trusted, max_nodes=max_nodes), False
+    doc, plain = _read_fast(text, trusted=trusted, max_nodes=max_nodes)
+    if doc is _UNHANDLED:
+        doc, plain = _load_ruamel(text, source, trusted=trusted, max_nodes=max_nodes), False
     if not trusted and not plain:
         check_plain(doc, f"YAML in {source}", max_nodes=None)
     return doc
@@ -405,7 +405,8 @@ def _read_fast(text: str | bytes, *, trusted: bool, max_nodes: int | None) -> tu
     except (yaml.YAMLError, _Unhandled, ValueError, RecursionError):
         return _UNHANDLED, False
     if isinstance(text, str):
-        escapes = "\\u" in text or "\\U" in text or _SURROGATE.search(text) is not None
+        surrogate = not text.isascii() and _SURROGATE.search(text) is not None  # isascii: O(1)
+        escapes = "\\u" in text or "\\U" in text or surrogate
     else:
         escapes = b"\\u" in text or b"\\U" in text
     return doc, walk.string_keys and not escapes
@@ -496,12 +497,12 @@ def _float(text: str) -> float:
     return sign * float(digits)
 
 
+@_collector_paused()
 def load_json(text: str | bytes, *, source: str = "<input>", max_nodes: int | None = None) -> Any:
     """Parse JSON: at most MAX_DEPTH levels of nesting and ``max_nodes`` keys and values,
     no lone surrogates."""
     try:
-        with _collector_paused():
-            value = json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidRequestError(
             f"invalid JSON in {source}:{exc.lineno}:{exc.colno}: {exc.msg}"
@@ -552,7 +553,7 @@ def check_plain(value: Any, what: str, *, max_nodes: int | None = None) -> None:
 
 
 def _check_text(text: str, what: str) -> None:
-    match = _SURROGATE.search(text)
+    match = None if text.isascii() else _SURROGATE.search(text)  # isascii: O(1)
     if match:
         raise InvalidRequestError(
             f"invalid {what}: a string holds the lone surrogate {match.group(0)!a} "
