@@ -109,7 +109,10 @@ class Subtype(NamedTuple):
             raise InvalidRequestError(f"{where}.context: must be a mapping of strings")
         return cls(
             name=name,
-            data={str(k): _reading(v, f"{where}.data.{k}") for k, v in data.items()},
+            data={
+                str(k): v if type(v) in _READING_TYPES else _reading(v, f"{where}.data.{k}")
+                for k, v in data.items()
+            },
             context={
                 str(k): reading_str(_reading(v, f"{where}.context.{k}")) for k, v in context.items()
             },
@@ -225,6 +228,10 @@ class Snapshot(NamedTuple):
             timestamp=_meta(metadata, "timestamp"),
             version=_meta(metadata, "version"),
         )
+
+
+#: The exact types of a reading as a document holds it (checked first: most readings are).
+_READING_TYPES = frozenset({str, int, float, bool})
 
 
 def _reading(value: Any, where: str) -> Reading:
