@@ -8,10 +8,8 @@ components as the less precise side has (``6.8`` >= ``6.8.0-1028-aws``), equalit
 compares all three (missing ones are 0).
 """
 
-from __future__ import annotations
-
 import re
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 from .errors import InvalidRequestError
 
@@ -30,7 +28,7 @@ class Version(NamedTuple):
     extras: str = ""
 
     @classmethod
-    def parse(cls, text: str) -> Version:
+    def parse(cls, text: str) -> Self:
         """Parse ``text``; InvalidRequestError says exactly what is wrong."""
         raw = text.strip()
         if not raw:
@@ -54,13 +52,13 @@ class Version(NamedTuple):
     def numbers(self) -> tuple[int, int, int]:
         return (self.major, self.minor, self.patch)
 
-    def compare(self, other: Version) -> int:
+    def compare(self, other: Self) -> int:
         """-1, 0 or 1, comparing only the components both sides specify."""
         depth = min(self.precision, other.precision)
         mine, theirs = self.numbers[:depth], other.numbers[:depth]
         return (mine > theirs) - (mine < theirs)
 
-    def equals(self, other: Version) -> bool:
+    def equals(self, other: Self) -> bool:
         """Equality of all three components, whatever the precision."""
         return self.numbers == other.numbers
 

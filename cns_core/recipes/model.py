@@ -1,10 +1,8 @@
 """The recipe documents: overlays as stored, and the RecipeResult the builder produces."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
 from .. import API_VERSION
 from ..errors import InvalidRequestError
@@ -62,7 +60,7 @@ class ComponentRef(NamedTuple):
     manifest_files: tuple[str, ...] = ()
     path: str = ""
 
-    def merged_with(self, other: ComponentRef) -> ComponentRef:
+    def merged_with(self, other: "ComponentRef") -> "ComponentRef":
         """This ref with ``other`` layered on top, field by field (inputs untouched)."""
         return ComponentRef(
             name=self.name,
@@ -93,7 +91,7 @@ class ComponentRef(NamedTuple):
         return out
 
     @classmethod
-    def from_dict(cls, data: Any, *, where: str) -> ComponentRef:
+    def from_dict(cls, data: Any, *, where: str) -> Self:
         """Parse and validate a componentRef mapping; ``where`` names it in errors."""
         if not isinstance(data, Mapping):
             raise InvalidRequestError(f"{where}: a componentRef must be a mapping")
@@ -142,7 +140,7 @@ class RecipeMetadata(NamedTuple):
     name: str
     source_file: str
     base: str = ""
-    criteria: Criteria | None = None
+    criteria: "Criteria | None" = None
     constraints: tuple[Constraint, ...] = ()
     component_refs: tuple[ComponentRef, ...] = ()
 
@@ -167,7 +165,7 @@ class ConstraintWarning(NamedTuple):
 class RecipeResult(NamedTuple):
     """The built recipe: what to deploy, in which order, and what the cluster must satisfy."""
 
-    criteria: Criteria
+    criteria: "Criteria"
     component_refs: tuple[ComponentRef, ...]
     deployment_order: tuple[str, ...]
     constraints: tuple[Constraint, ...] = ()
@@ -200,7 +198,7 @@ class RecipeResult(NamedTuple):
         return out
 
     @classmethod
-    def from_dict(cls, doc: Any, *, source: str = "recipe") -> RecipeResult:
+    def from_dict(cls, doc: Any, *, source: str = "recipe") -> Self:
         """Parse a RecipeResult document (e.g. a bundle request body), validating its shape."""
         if not isinstance(doc, Mapping):
             raise InvalidRequestError(f"{source}: expected a RecipeResult mapping")

@@ -6,13 +6,11 @@ scalars. Big integers (``18446744073709551615``) and strings such as ``'[a b]'``
 a load/dump round trip unchanged.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 from .. import API_VERSION
 from ..errors import InvalidRequestError, NotFoundError
@@ -34,7 +32,7 @@ class MeasurementType(StrEnum):
     GPU = "GPU"
 
     @classmethod
-    def parse(cls, value: Any, *, where: str = "type") -> MeasurementType:
+    def parse(cls, value: Any, *, where: str = "type") -> Self:
         """Exact (case-sensitive) match, or an error naming the valid types."""
         for member in cls:
             if value == member.value:
@@ -94,7 +92,7 @@ class Subtype(NamedTuple):
         return out
 
     @classmethod
-    def from_dict(cls, raw: Any, *, where: str) -> Subtype:
+    def from_dict(cls, raw: Any, *, where: str) -> Self:
         if not isinstance(raw, Mapping):
             raise InvalidRequestError(f"{where}: a subtype must be a mapping with subtype and data")
         _no_unknown(raw, ("subtype", "data", "context"), where)
@@ -139,7 +137,7 @@ class Measurement(NamedTuple):
         return out
 
     @classmethod
-    def from_dict(cls, raw: Any, *, where: str) -> Measurement:
+    def from_dict(cls, raw: Any, *, where: str) -> Self:
         if not isinstance(raw, Mapping):
             raise InvalidRequestError(
                 f"{where}: a measurement must be a mapping with type and subtypes"
@@ -195,7 +193,7 @@ class Snapshot(NamedTuple):
         }
 
     @classmethod
-    def from_dict(cls, doc: Any, *, source: str = "snapshot") -> Snapshot:
+    def from_dict(cls, doc: Any, *, source: str = "snapshot") -> Self:
         """Parse a Snapshot document, with errors that name the bad field."""
         if not isinstance(doc, Mapping):
             raise InvalidRequestError(

@@ -10,10 +10,8 @@ A constraint is ``{name: Type.subtype.key, value: expression}``:
   versions, strings otherwise) or a bare value (exact, case-sensitive string match).
 """
 
-from __future__ import annotations
-
 import contextlib
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 from ..errors import InvalidRequestError, NotFoundError
 from ..snapshot.model import MeasurementType, Snapshot, reading_str
@@ -34,7 +32,7 @@ class ConstraintPath(NamedTuple):
     key: str
 
     @classmethod
-    def parse(cls, text: str) -> ConstraintPath:
+    def parse(cls, text: str) -> Self:
         """Parse ``Type.subtype.key`` (subtype optionally ``"quoted"``)."""
         if not text.strip():
             raise InvalidRequestError("invalid constraint path: the path is empty")
@@ -78,7 +76,7 @@ class Expression(NamedTuple):
     value: str
 
     @classmethod
-    def parse(cls, text: str) -> Expression:
+    def parse(cls, text: str) -> Self:
         """Parse an expression; ordering operators need a parseable version."""
         expr = text.strip()
         if not expr:

@@ -1,7 +1,5 @@
 """Check a snapshot against a recipe's constraints: per-constraint results and the report."""
 
-from __future__ import annotations
-
 import datetime as dt
 import sys
 import time
@@ -83,7 +81,7 @@ def check_constraint(constraint: Constraint, snapshot: Snapshot) -> ConstraintRe
     return result(Status.FAILED, actual, f"expected {expression}, got {actual}")
 
 
-def constraint_evaluator(snapshot: Snapshot) -> ConstraintEvaluator:
+def constraint_evaluator(snapshot: Snapshot) -> "ConstraintEvaluator":
     """An evaluator for :func:`cns_core.recipes.build_recipe`: any non-pass excludes the overlay."""
 
     def evaluate(constraint: Constraint) -> tuple[bool, str | None, str]:

@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,41 @@ def test_recipe_bad_snapshot(
     result = runner.invoke(["recipe", "-s", source.format(dir=tmp_path)])
     assert result.exit_code == code, result.stderr
     assert message.format(dir=tmp_path) in result.stderr
+
+
+# ---- start-up --------------------------------------------------------------------------
+
+#: What ``cns validate`` of files must not import: its start-up is benchmarked against the
+#: import of click and a YAML library (docs/benchmarks.md, "CLI wall time").
+NOT_AT_START_UP = ("dataclasses", "logging", "ruamel", "flask", "kubernetes", "urllib3")
+
+
+def test_validating_files_imports_only_what_it_needs(h100: str, recipes: dict[str, str]) -> None:
+    """No module of the list above, and no cns module that defines a NamedTuple under
+    ``from __future__ import annotations``: a NamedTuple compiles every string annotation
+    when its class is created (0.5 ms of this command's start-up, over its modules)."""
+    code = (
+        "import atexit, json, sys, __future__, typing\n"
+        "def report():\n"
+        "    mods = {n: m for n, m in sys.modules.items() if m is not None}\n"
+        "    late = [n for n, m in mods.items() if n.startswith('cns_core') and any(\n"
+        "        isinstance(v, type) and issubclass(v, tuple) and hasattr(v, '_fields')\n"
+        "        and v.__module__ == n for v in vars(m).values())\n"
+        "        and getattr(m, 'annotations', None) is __future__.annotations]\n"
+        "    print(json.dumps({'modules': sorted(mods), 'postponed': sorted(late)}), file=sys.stderr)\n"
+        "atexit.register(report)\n"
+        "from cns_core.cli import main\n"
+        "sys.argv = ['cns', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "validate", "--recipe", recipes["pass"], "--snapshot", h100],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert "cns_core.validate.report" in seen["modules"]  # the report was made here
+    assert [m for m in seen["modules"] if m.split(".")[0] in NOT_AT_START_UP] == []
+    assert seen["postponed"] == []
