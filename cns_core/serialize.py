@@ -34,7 +34,6 @@ MAX_DEPTH = 64
 #: libyaml refuses some valid YAML 1.2 (':' inside flow scalars); such a document is parsed
 #: again by ruamel's pure-Python parser (about 10x slower) only up to this size.
 MAX_PURE_YAML_BYTES = 64 * 1024
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
 
 
@@ -405,8 +404,7 @@ def _read_fast(text: str | bytes, *, trusted: bool, max_nodes: int | None) -> tu
     except (yaml.YAMLError, _Unhandled, ValueError, RecursionError):
         return _UNHANDLED, False
     if isinstance(text, str):
-        surrogate = not text.isascii() and _SURROGATE.search(text) is not None  # isascii: O(1)
-        escapes = "\\u" in text or "\\U" in text or surrogate
+        escapes = "\\u" in text or "\\U" in text or _lone_surrogate(text) is not None
     else:
         escapes = b"\\u" in text or b"\\U" in text
     return doc, walk.string_keys and not escapes
@@ -552,11 +550,23 @@ def check_plain(value: Any, what: str, *, max_nodes: int | None = None) -> None:
             raise too_many_nodes(what.partition(" in ")[2] or what, max_nodes)
 
 
+def _lone_surrogate(text: str) -> str | None:
+    """The first lone surrogate in ``text``, or None: an ASCII string (known in O(1)) has
+    none, and UTF-8 cannot encode one."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return str(exc.object[exc.start])
+    return None
+
+
 def _check_text(text: str, what: str) -> None:
-    match = None if text.isascii() else _SURROGATE.search(text)  # isascii: O(1)
-    if match:
+    surrogate = _lone_surrogate(text)
+    if surrogate is not None:
         raise InvalidRequestError(
-            f"invalid {what}: a string holds the lone surrogate {match.group(0)!a} "
+            f"invalid {what}: a string holds the lone surrogate {surrogate!a} "
             "(escape a character outside the Basic Multilingual Plane as a surrogate pair, "
             "or send it as UTF-8)"
         )
