@@ -615,10 +615,25 @@ def dump_yaml(obj: Any) -> str:
     same bytes as one ``yaml.dump`` of the whole document (tests/test_serialize.py).
     """
     if type(obj) is dict and obj:
-        parts = [_entry_text(key, value) for key, value in obj.items()]
-        if not any(part.endswith(_OPEN_END) for part in parts):
-            return "".join(parts)
+        joined = joined_entries([_entry_text(key, value) for key, value in obj.items()])
+        if joined is not None:
+            return joined
     return _dump_yaml(obj)
+
+
+def root_entry(key: Any, value: Any) -> str:
+    """The text of the root entry ``key: value`` as :func:`dump_yaml` writes it in a
+    mapping (remembered, as there)."""
+    return _entry_text(key, value)
+
+
+def joined_entries(entries: list[str]) -> str | None:
+    """Root entry texts (:func:`root_entry`) as the document of their mapping, or None
+    where there are none (``{}``) or one ends open-ended: then only a dump of the whole
+    mapping writes it."""
+    if not entries or any(entry.endswith(_OPEN_END) for entry in entries):
+        return None
+    return "".join(entries)
 
 
 def _dump_yaml(obj: Any) -> str:

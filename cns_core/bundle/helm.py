@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from ..criteria import ANY
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
-from ..serialize import dump_yaml
+from ..serialize import dump_yaml, joined_entries
 from .describe import RELEASE, chart_version, recipe_summary
 from .plan import BundleComponent
 from .recipe_manifests import (
@@ -231,13 +231,16 @@ def _values_yaml(
     has no templates in the umbrella chart (its manifests create custom resources: a
     release of their own) gets no ``enabled``, which nothing would read."""
 
-    def switch(c: BundleComponent) -> dict[str, Any]:
+    def enabled(c: BundleComponent) -> bool:
         in_chart = any(not creates_custom_resource(t) for t in manifests[c.name].values())
-        return {"enabled": True} if not c.manifests_only or in_chart else {}
+        return not c.manifests_only or in_chart
 
-    values = {c.name: switch(c) | c.sorted_values for c in components}
+    switches = [(c, enabled(c)) for c in components]
+    body = joined_entries([c.planned.entry(c.name, enabled=on) for c, on in switches])
+    if body is None:
+        body = dump_yaml({c.name: c.planned.nested(enabled=on) for c, on in switches})
     header = VALUES_HEADER.format(recipe_version=recipe.version or "unknown", cns_version=version)
-    return header + dump_yaml(values)
+    return header + body
 
 
 def _guarded(text: str, component: str) -> str:

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..errors import InvalidRequestError
-from ..nested_maps import sorted_keys
 from ..recipes.graph import deployment_order
 from ..recipes.model import ComponentRef, RecipeResult
 from ..recipes.registry import ComponentRegistry, OfflineRender, RegistryComponent
 from ..recipes.store import RecipeStore
 from .options import BundleOptions
 from .overrides import SetOverride
-from .values import component_values
+from .values import PlannedValues, planned_values
 
 #: Called with what the build is about to do (``"planning component gpu-operator"``);
 #: it raises (e.g. TIMEOUT) to stop the build. The service passes its request deadline.
@@ -33,7 +31,8 @@ class BundleComponent:
     ref: ComponentRef
     chart: str
     namespace: str
-    values: dict[str, Any]
+    #: The values and their texts (read-only: shared with other bundles).
+    planned: PlannedValues
     wave: int
     offline_render: OfflineRender = field(default_factory=OfflineRender)
     #: no chart: the component is its recipe manifests (``chart`` is ``""``)
@@ -43,11 +42,14 @@ class BundleComponent:
     def name(self) -> str:
         return self.ref.name
 
-    @functools.cached_property
+    @property
+    def values(self) -> dict[str, Any]:
+        return self.planned.values
+
+    @property
     def sorted_values(self) -> dict[str, Any]:
-        """``values`` with every map's keys sorted, as the values files write them (sorted
-        once: a bundle writes them twice, in values.yaml and in the component's file)."""
-        return sorted_keys(self.values)
+        """``values`` with every map's keys sorted, as the values files write them."""
+        return self.planned.sorted
 
     @property
     def alias(self) -> str:
@@ -97,14 +99,14 @@ def plan_bundle(
         if entry is not None and entry.prerequisite:
             warnings.append(f"{ref.name}: {entry.prerequisite}")
         chart, namespace = registry.chart_and_namespace(ref.name)
+        values = planned_values(store, ref, entry, by_target.get(ref.name, ()), options.placement)
+        warnings.extend(values.warnings)
         planned.append(
             BundleComponent(
                 ref=ref,
                 chart=chart,
                 namespace=namespace,
-                values=component_values(
-                    store, ref, entry, by_target.get(ref.name, ()), options.placement, warnings
-                ),
+                planned=values,
                 offline_render=entry.offline_render if entry else OfflineRender(),
                 wave=wave,
                 manifests_only=entry is not None and entry.manifests_only,

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import InvalidRequestError
-from ..nested_maps import merge_into
+from ..lru import LRUCache
+from ..nested_maps import merge_into, sorted_keys
 from ..recipes.model import ComponentRef
 from ..recipes.registry import RegistryComponent
 from ..recipes.store import NOT_REFERENCED, RecipeStore, base_values_path
-from ..serialize import dump_yaml, load_yaml
+from ..serialize import dump_yaml, load_yaml, root_entry
 from .overrides import SetOverride, set_path
 from .placement import Placement
 
@@ -55,6 +57,82 @@ def component_values(
     return values
 
 
+@dataclass(frozen=True, eq=False)
+class PlannedValues:
+    """A component's values as a bundle plans them, the same with every map's keys sorted
+    (as values files write them), and the warnings of its placement.
+
+    Shared by every bundle planned from the same inputs (:func:`planned_values`), and so
+    are their texts, written once: read-only, as everything that writes a bundle treats
+    them.
+    """
+
+    values: dict[str, Any]
+    sorted: dict[str, Any]
+    warnings: tuple[str, ...]
+    _entries: dict[tuple[str, bool], str] = field(default_factory=dict, init=False, repr=False)
+
+    @functools.cached_property
+    def document(self) -> str:
+        """The values file: keys sorted, ``{}`` when there are none."""
+        return dump_yaml(self.sorted) if self.values else "{}\n"
+
+    def nested(self, *, enabled: bool) -> dict[str, Any]:
+        """The sorted values after ``enabled: true`` if ``enabled``: a component in the
+        umbrella chart's values.yaml."""
+        return {"enabled": True} | self.sorted if enabled else self.sorted
+
+    def entry(self, key: str, *, enabled: bool) -> str:
+        """The root entry ``key:`` holding :meth:`nested`, written once."""
+        text = self._entries.get((key, enabled))
+        if text is None:
+            text = self._entries[key, enabled] = root_entry(key, self.nested(enabled=enabled))
+        return text
+
+
+class _Planned(NamedTuple):
+    store: RecipeStore  # held, so that the id in the key is not reused while this lives
+    planned: PlannedValues
+    weight: int
+
+
+#: PlannedValues by what they are made of. Bundles built afresh from one recipe with
+#: their own ``--set`` values (CI jobs) share every component the sets do not touch.
+#: An entry weighs a component's values (~15 KiB at most in the embedded data) plus
+#: ten bytes per character of what the request chose (overrides, sets, placement).
+_PLANNED_BYTES = 2 * 1024 * 1024
+_PLANNED = LRUCache[_Planned](
+    256,
+    max_weight=_PLANNED_BYTES,
+    weight=lambda entry: entry.weight,
+    max_entry_weight=_PLANNED_BYTES // 16,
+)
+
+
+def planned_values(
+    store: RecipeStore,
+    ref: ComponentRef,
+    entry: RegistryComponent | None,
+    overrides: Iterable[SetOverride],
+    placement: Placement,
+) -> PlannedValues:
+    """:func:`component_values` and its sorted copy, planned once per distinct inputs:
+    the store (by identity: it is immutable), the recipe's ref, the ``--set`` overrides
+    aimed at it and the placement (by ``repr``, which tells ``1``, ``'1'`` and ``True``
+    apart; ``entry`` is the store's registry entry for the ref)."""
+    overrides = tuple(overrides)
+    chosen = repr((ref, overrides, placement))
+    key = (id(store), chosen)
+    hit = _PLANNED.get(key)
+    if hit is not None and hit.store is store:
+        return hit.planned
+    warnings: list[str] = []
+    values = component_values(store, ref, entry, overrides, placement, warnings)
+    planned = PlannedValues(values, sorted_keys(values), tuple(warnings))
+    _PLANNED.put(key, _Planned(store, planned, 16 * 1024 + 10 * len(chosen)))
+    return planned
+
+
 @functools.lru_cache(maxsize=256)
 def _parsed_values(text: str, path: str) -> Mapping[str, Any]:
     """Parse a values file once per text (callers deep-merge, so the cache is never mutated)."""
@@ -71,7 +149,7 @@ def _parsed_values(text: str, path: str) -> Mapping[str, Any]:
 
 def values_document(component: BundleComponent) -> str:
     """A component's values as a values file: keys sorted, ``{}`` when there are none."""
-    return dump_yaml(component.sorted_values) if component.values else "{}\n"
+    return component.planned.document
 
 
 def resolved_values(store: RecipeStore, ref: ComponentRef) -> dict[str, Any]:

@@ -110,3 +110,81 @@ def test_values_yaml_enabled_comes_first_and_keys_are_sorted(store, gb200):
             assert keys[0] == "enabled", name
             keys = keys[1:]
         assert keys == sorted(keys), name
+
+
+# ---- planned values, shared between bundles ----------------------------------------------
+
+
+def _planned(store, recipe, **options):
+    return {
+        c.name: c.planned
+        for c in plan_bundle(recipe, store, BundleOptions.parse(**options)).components
+    }
+
+
+def _clear_memos():
+    from cns_core import serialize
+    from cns_core.bundle import archive, values
+
+    values._PLANNED.clear()
+    serialize._ENTRIES.clear()
+    archive._DEFLATED.clear()
+
+
+@pytest.mark.parametrize("deployer", ["helm", "argocd", "flux"])
+def test_bundles_sharing_planned_values_have_the_bytes_of_bundles_built_alone(
+    store, gb200, deployer
+):
+    """Bundles that differ in one component's --set share every other component's values
+    and texts, and each has the bytes it has when built first (every memo empty)."""
+    options = [
+        BundleOptions.parse(deployer=deployer, sets=[f"gpu-operator:bench.id={i}"])
+        for i in range(3)
+    ] + [BundleOptions.parse(deployer=deployer, accelerated_node_toleration=["a:NoSchedule"])]
+    alone = []
+    for option in options:
+        _clear_memos()
+        alone.append(generate_bundle(gb200, store, option).files)
+    _clear_memos()
+    together = [generate_bundle(gb200, store, option).files for option in options * 2]
+    assert together == alone * 2
+
+
+def test_only_the_components_a_set_touches_are_planned_again(store, gb200):
+    first = _planned(store, gb200, sets=["gpu-operator:bench.id=1"])
+    second = _planned(store, gb200, sets=["gpu-operator:bench.id=2"])
+    assert first["gpu-operator"] is not second["gpu-operator"]
+    assert second["gpu-operator"].values["bench"] == {"id": 2}
+    assert [n for n in first if n != "gpu-operator" and first[n] is not second[n]] == []
+    # plans are told apart by repr: 1 and true (equal in Python) are two plans
+    typed = [_planned(store, gb200, sets=[f"gpu-operator:bench.id={v}"]) for v in ("1", "true")]
+    assert [p["gpu-operator"].values["bench"]["id"] for p in typed] == [1, True]
+    assert [type(p["gpu-operator"].values["bench"]["id"]) for p in typed] == [int, bool]
+    # a placement is part of every component's plan
+    placed = _planned(store, gb200, accelerated_node_toleration=["a:NoSchedule"])
+    again = _planned(store, gb200, accelerated_node_toleration=["a:NoSchedule"])
+    plain = _planned(store, gb200)
+    assert all(placed[n] is again[n] for n in placed)
+    assert placed["gpu-operator"] is not plain["gpu-operator"]
+    assert placed["gpu-operator"].values != plain["gpu-operator"].values
+
+
+def test_planned_values_are_per_store(gb200):
+    """A store loaded again (another data directory, a reload) plans its own values."""
+    reset_store_cache()
+    one = load_store()
+    reset_store_cache()
+    other = load_store()
+    assert one is not other
+    assert _planned(one, gb200)["gpu-operator"] is not _planned(other, gb200)["gpu-operator"]
+    assert _planned(one, gb200)["gpu-operator"] is _planned(one, gb200)["gpu-operator"]
+    reset_store_cache()
+
+
+def test_writing_bundles_leaves_the_shared_values_unchanged(store, gb200):
+    planned = _planned(store, gb200)
+    before = {n: copy.deepcopy((p.values, p.sorted)) for n, p in planned.items()}
+    for deployer in ("helm", "argocd", "flux"):
+        generate_bundle(gb200, store, BundleOptions.parse(deployer=deployer))
+    assert {n: (p.values, p.sorted) for n, p in _planned(store, gb200).items()} == before
+    assert all(_planned(store, gb200)[n] is p for n, p in planned.items())

@@ -312,14 +312,14 @@ def test_the_deadline_stops_a_build_between_components(make_app, monkeypatch):
     import cns_core.bundle.plan as plan
 
     planned: list[str] = []
-    original = plan.component_values
+    original = plan.planned_values
 
     def slow(store, ref, *args):
         planned.append(ref.name)
         time.sleep(0.2)
         return original(store, ref, *args)
 
-    monkeypatch.setattr(plan, "component_values", slow)
+    monkeypatch.setattr(plan, "planned_values", slow)
     recipe = gb200()
     client = make_app(CNS_RATE_LIMIT_ENABLED="false", CNS_REQUEST_TIMEOUT="0.5").test_client()
     response = post(client, "/v1/bundle", json.dumps(recipe))
