@@ -84,3 +84,45 @@ class LRUCache(Generic[V]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class IdentityMemo(Generic[V]):
+    """Values derived from immutable objects (a store, a parsed recipe), found by those
+    objects' identity and a hashable rest of the inputs; bounded as :class:`LRUCache`.
+
+    An entry holds its objects, so their ids cannot be reused while it lives.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        *,
+        max_weight: int = 0,
+        weight: Callable[[V], int] | None = None,
+        max_entry_weight: int | None = None,
+    ) -> None:
+        self._cache = LRUCache[tuple[tuple[object, ...], V]](
+            size,
+            max_weight=max_weight,
+            weight=None if weight is None else (lambda entry: weight(entry[1])),
+            max_entry_weight=max_entry_weight,
+        )
+
+    def get_or_build(
+        self, objects: tuple[object, ...], rest: Hashable, build: Callable[[], V]
+    ) -> V:
+        """The value for ``objects`` (by identity) and ``rest``, or ``build()`` kept and
+        returned."""
+        key = (tuple(map(id, objects)), rest)
+        hit = self._cache.get(key)
+        if hit is not None and all(
+            held is given for held, given in zip(hit[0], objects, strict=True)
+        ):
+            return hit[1]
+        value = build()
+        self._cache.put(key, (objects, value))
+        return value
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._cache.clear()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .. import __version__
+from ..lru import IdentityMemo
 from ..recipes.aliases import canonical_recipe
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
@@ -23,6 +24,8 @@ from .plan import Checkpoint, no_checkpoint, plan_bundle
 
 RECIPE_FILE = "recipe.yaml"
 WARNINGS_FILE = "warnings.txt"
+#: recipe.yaml by recipe (immutable; the service parses a body posted again only once).
+_RECIPE_FILES = IdentityMemo[bytes](32)
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,9 @@ def _render(
     check("writing recipe.yaml and checksums.txt")
     if warnings:
         files[WARNINGS_FILE] = "".join(f"{w}\n" for w in warnings).encode()
-    files[RECIPE_FILE] = dump_yaml(recipe.to_dict()).encode()
+    files[RECIPE_FILE] = _RECIPE_FILES.get_or_build(
+        (recipe,), None, lambda: dump_yaml(recipe.to_dict()).encode()
+    )
     files[CHECKSUMS_FILE] = checksums(files)
     ordered = {path: files[path] for path in sorted(files)}
     return Bundle(options.deployer, MappingProxyType(ordered), tuple(warnings), steps)

@@ -6,6 +6,7 @@ import functools
 from typing import Any, NamedTuple
 
 from ..criteria import ANY
+from ..lru import IdentityMemo
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
 from ..serialize import dump_yaml, joined_entries
@@ -84,17 +85,11 @@ def helm_files(
         "values.yaml": _values_yaml(recipe, components, version, manifests).encode(),
         "deploy.sh": _script("deploy.sh.j2", tuple(steps), version),
         "undeploy.sh": _script("undeploy.sh.j2", tuple(steps[::-1]), version),
-        "README.md": render(
-            "helm-README.md.j2",
-            chart=chart_name(recipe),
-            release=RELEASE,
-            components=components,
-            steps=steps,
-            late=[s for s in steps if s.after_chart],
-            components_dir=COMPONENTS_DIR,
-            warnings=warnings,
-            **recipe_summary(recipe, version),
-        ).encode(),
+        "README.md": _READMES.get_or_build(
+            (recipe, store),
+            (version, tuple(warnings), tuple(c.name for c in components)),
+            lambda: _readme(recipe, components, steps, version, warnings),
+        ),
     }
     for component in components:
         files.update(_component_files(component, manifests[component.name], version))
@@ -103,6 +98,32 @@ def helm_files(
                 path = f"templates/{component.name}/{name}"
                 files[path] = _guarded(text, component.name).encode()
     return files
+
+
+#: README.md by what it tells: the recipe and store (immutable, by identity), the cns
+#: version, the warnings and the components selected (their charts and the deploy steps
+#: follow from those); a --set value changes none of it.
+_READMES = IdentityMemo[bytes](32)
+
+
+def _readme(
+    recipe: RecipeResult,
+    components: list[BundleComponent],
+    steps: list[DeployStep],
+    version: str,
+    warnings: list[str],
+) -> bytes:
+    return render(
+        "helm-README.md.j2",
+        chart=chart_name(recipe),
+        release=RELEASE,
+        components=components,
+        steps=steps,
+        late=[s for s in steps if s.after_chart],
+        components_dir=COMPONENTS_DIR,
+        warnings=warnings,
+        **recipe_summary(recipe, version),
+    ).encode()
 
 
 @functools.lru_cache(maxsize=64)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidRequestError
-from ..lru import LRUCache
+from ..lru import IdentityMemo
 from ..nested_maps import merge_into, sorted_keys
 from ..recipes.model import ComponentRef
 from ..recipes.registry import RegistryComponent
@@ -70,6 +70,8 @@ class PlannedValues:
     values: dict[str, Any]
     sorted: dict[str, Any]
     warnings: tuple[str, ...]
+    #: Bytes it holds, estimated (what bounds the memo of them).
+    size: int
     _entries: dict[tuple[str, bool], str] = field(default_factory=dict, init=False, repr=False)
 
     @functools.cached_property
@@ -90,21 +92,13 @@ class PlannedValues:
         return text
 
 
-class _Planned(NamedTuple):
-    store: RecipeStore  # held, so that the id in the key is not reused while this lives
-    planned: PlannedValues
-    weight: int
-
-
 #: PlannedValues by what they are made of. Bundles built afresh from one recipe with
 #: their own ``--set`` values (CI jobs) share every component the sets do not touch.
-#: An entry weighs a component's values (~15 KiB at most in the embedded data) plus
-#: ten bytes per character of what the request chose (overrides, sets, placement).
-_PLANNED_BYTES = 2 * 1024 * 1024
-_PLANNED = LRUCache[_Planned](
+_PLANNED_BYTES = 1024 * 1024
+_PLANNED = IdentityMemo[PlannedValues](
     256,
     max_weight=_PLANNED_BYTES,
-    weight=lambda entry: entry.weight,
+    weight=lambda planned: planned.size,
     max_entry_weight=_PLANNED_BYTES // 16,
 )
 
@@ -122,15 +116,16 @@ def planned_values(
     apart; ``entry`` is the store's registry entry for the ref)."""
     overrides = tuple(overrides)
     chosen = repr((ref, overrides, placement))
-    key = (id(store), chosen)
-    hit = _PLANNED.get(key)
-    if hit is not None and hit.store is store:
-        return hit.planned
-    warnings: list[str] = []
-    values = component_values(store, ref, entry, overrides, placement, warnings)
-    planned = PlannedValues(values, sorted_keys(values), tuple(warnings))
-    _PLANNED.put(key, _Planned(store, planned, 16 * 1024 + 10 * len(chosen)))
-    return planned
+
+    def plan() -> PlannedValues:
+        warnings: list[str] = []
+        values = component_values(store, ref, entry, overrides, placement, warnings)
+        # what it holds: a component's values (~15 KiB at most in the embedded data) and
+        # about ten bytes per character of what the request chose
+        size = 16 * 1024 + 10 * len(chosen)
+        return PlannedValues(values, sorted_keys(values), tuple(warnings), size)
+
+    return _PLANNED.get_or_build((store,), chosen, plan)
 
 
 @functools.lru_cache(maxsize=256)

@@ -124,11 +124,16 @@ def _planned(store, recipe, **options):
 
 def _clear_memos():
     from cns_core import serialize
-    from cns_core.bundle import archive, values
+    from cns_core.bundle import archive, generate, helm, values
 
-    values._PLANNED.clear()
-    serialize._ENTRIES.clear()
-    archive._DEFLATED.clear()
+    for memo in (
+        values._PLANNED,
+        serialize._ENTRIES,
+        archive._DEFLATED,
+        generate._RECIPE_FILES,
+        helm._READMES,
+    ):
+        memo.clear()
 
 
 @pytest.mark.parametrize("deployer", ["helm", "argocd", "flux"])
@@ -140,7 +145,11 @@ def test_bundles_sharing_planned_values_have_the_bytes_of_bundles_built_alone(
     options = [
         BundleOptions.parse(deployer=deployer, sets=[f"gpu-operator:bench.id={i}"])
         for i in range(3)
-    ] + [BundleOptions.parse(deployer=deployer, accelerated_node_toleration=["a:NoSchedule"])]
+    ] + [
+        BundleOptions.parse(deployer=deployer, accelerated_node_toleration=["a:NoSchedule"]),
+        BundleOptions.parse(deployer=deployer, bundlers=["gpu-operator,cert-manager"]),
+        BundleOptions.parse(deployer=deployer, system_node_selector=["role=system"]),
+    ]
     alone = []
     for option in options:
         _clear_memos()
