@@ -5,7 +5,8 @@ that borrows this venv's dependencies, then times, interleaved, N runs each of:
 the floor ``python -c "import click, ruamel.yaml"``, ``cns recipe`` and ``cns validate``
 (on a node snapshot as YAML and as JSON: by default the example H100 EKS snapshot; the
 figures in docs/benchmarks.md used a real 1,900-line one, ``--snapshot`` takes any).
-Prints a markdown table of medians and ratios.
+Prints a markdown table of medians and ratios: the ratio of the medians, and the median
+of each round's ratio (a command's run over the floor's run of the same round).
 
     .venv/bin/python -m bench.bench_cli --runs 30
     .venv/bin/python -m bench.bench_cli --snapshot ../shared/fixtures/snapshots/h100-eks-ubuntu.yaml
@@ -86,11 +87,15 @@ def main() -> None:
             for name, cmd in commands.items():
                 times[name].append(wall(cmd, tmp))
     medians = {name: statistics.median(values) for name, values in times.items()}
-    floor = next(iter(medians.values()))
-    print(f"| command | median wall ms ({args.runs} runs) | x floor |")
-    print("|---|---|---|")
+    floor_times = next(iter(times.values()))
+    floor = statistics.median(floor_times)
+    print(f"| command | median wall ms ({args.runs} runs) | x floor | x floor, paired |")
+    print("|---|---|---|---|")
     for name, value in medians.items():
-        print(f"| {name} | {value * 1000:.1f} | {value / floor:.2f} |")
+        # each run of a command against the floor's run of the same round (the rounds
+        # interleave them): what a slow spell of a shared machine does to both cancels out
+        paired = statistics.median(t / f for t, f in zip(times[name], floor_times, strict=True))
+        print(f"| {name} | {value * 1000:.1f} | {value / floor:.2f} | {paired:.2f} |")
 
 
 if __name__ == "__main__":

@@ -64,6 +64,22 @@ class Bundle:
         return hashlib.sha256(self.zip).hexdigest()
 
 
+def forget_reused() -> None:
+    """Forget what bundles reuse from earlier ones (planned values, YAML entries, deflated
+    files, recipe.yaml, READMEs): the next build starts as a worker's first one does."""
+    from .. import serialize
+    from . import archive, helm, values
+
+    for memo in (
+        values._PLANNED,
+        serialize._ENTRIES,
+        archive._DEFLATED,
+        _RECIPE_FILES,
+        helm._READMES,
+    ):
+        memo.clear()
+
+
 def generate_bundle(
     recipe: RecipeResult,
     store: RecipeStore,

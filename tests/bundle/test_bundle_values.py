@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from cns_core.bundle import BundleOptions, generate_bundle
+from cns_core.bundle.generate import forget_reused
 from cns_core.bundle.plan import plan_bundle
 from cns_core.errors import InvalidRequestError
 from cns_core.recipes import RecipeResult, load_store, reset_store_cache
@@ -122,20 +123,6 @@ def _planned(store, recipe, **options):
     }
 
 
-def _clear_memos():
-    from cns_core import serialize
-    from cns_core.bundle import archive, generate, helm, values
-
-    for memo in (
-        values._PLANNED,
-        serialize._ENTRIES,
-        archive._DEFLATED,
-        generate._RECIPE_FILES,
-        helm._READMES,
-    ):
-        memo.clear()
-
-
 @pytest.mark.parametrize("deployer", ["helm", "argocd", "flux"])
 def test_bundles_sharing_planned_values_have_the_bytes_of_bundles_built_alone(
     store, gb200, deployer
@@ -152,9 +139,9 @@ def test_bundles_sharing_planned_values_have_the_bytes_of_bundles_built_alone(
     ]
     alone = []
     for option in options:
-        _clear_memos()
+        forget_reused()
         alone.append(generate_bundle(gb200, store, option).files)
-    _clear_memos()
+    forget_reused()
     together = [generate_bundle(gb200, store, option).files for option in options * 2]
     assert together == alone * 2
 
