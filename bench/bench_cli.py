@@ -10,6 +10,7 @@ of each round's ratio (a command's run over the floor's run of the same round).
 
     .venv/bin/python -m bench.bench_cli --runs 30
     .venv/bin/python -m bench.bench_cli --snapshot ../shared/fixtures/snapshots/h100-eks-ubuntu.yaml
+    .venv/bin/python -m bench.bench_cli --runs 60 --baseline ../base   # another checkout too
 """
 
 from __future__ import annotations
@@ -34,6 +35,21 @@ def wall(cmd: list[str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
+CRITERIA = ["--service", "eks", "--accelerator", "h100", "--os", "ubuntu", "--intent", "inference"]
+
+
+def cns_commands(bin_dir: Path, recipe: Path, snapshot: Path, as_json: Path) -> list[list[str]]:
+    """``cns recipe`` and ``cns validate`` of the YAML and the JSON snapshot, as run from
+    ``bin_dir``."""
+    cns = str(bin_dir / "cns")
+    validate = [cns, "validate", "-r", str(recipe), "--no-fail-on-error", "-s"]
+    return [
+        [cns, "recipe", *CRITERIA, "-t", "json"],
+        [*validate, str(snapshot)],
+        [*validate, str(as_json)],
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
@@ -43,59 +59,61 @@ def main() -> None:
         default=SNAPSHOT,
         help="YAML node snapshot to validate (default: examples/snapshots/h100-eks-ubuntu.yaml)",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout: its wheel's commands are timed in the same rounds",
+    )
     args = parser.parse_args()
     snapshot = args.snapshot.resolve()
     lines = len(snapshot.read_text().splitlines())
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        bin_dir = install_wheel(tmp)
+        bin_dir = install_wheel(tmp / "cns")
         recipe = tmp / "recipe.json"
-        criteria = [
-            "--service",
-            "eks",
-            "--accelerator",
-            "h100",
-            "--os",
-            "ubuntu",
-            "--intent",
-            "inference",
-        ]
         subprocess.run(
-            [str(bin_dir / "cns"), "recipe", *criteria, "-t", "json", "-o", str(recipe)], check=True
+            [str(bin_dir / "cns"), "recipe", *CRITERIA, "-t", "json", "-o", str(recipe)], check=True
         )
         snapshot_json = tmp / "snapshot.json"
         snapshot_json.write_text(dump_json(load_yaml(snapshot.read_text())))
-        validate = [str(bin_dir / "cns"), "validate", "-r", str(recipe), "--no-fail-on-error", "-s"]
-        commands = {
-            "floor: python -c 'import click, ruamel.yaml'": [
-                str(bin_dir / "python"),
-                "-c",
-                "import click, ruamel.yaml",
-            ],
-            "cns recipe (eks h100 ubuntu inference)": [
-                str(bin_dir / "cns"),
-                "recipe",
-                *criteria,
-                "-t",
-                "json",
-            ],
-            f"cns validate ({snapshot.name}, YAML, {lines:,} lines)": [*validate, str(snapshot)],
-            "cns validate (the same snapshot as JSON)": [*validate, str(snapshot_json)],
-        }
+        names = [
+            "cns recipe (eks h100 ubuntu inference)",
+            f"cns validate ({snapshot.name}, YAML, {lines:,} lines)",
+            "cns validate (the same snapshot as JSON)",
+        ]
+        floor = [str(bin_dir / "python"), "-c", "import click, ruamel.yaml"]
+        commands = {"floor: python -c 'import click, ruamel.yaml'": floor}
+        commands.update(
+            zip(names, cns_commands(bin_dir, recipe, snapshot, snapshot_json), strict=True)
+        )
+        if args.baseline is not None:
+            base_bin = install_wheel(tmp / "baseline", source=args.baseline.resolve())
+            base = cns_commands(base_bin, recipe, snapshot, snapshot_json)
+            commands.update(
+                (f"baseline: {name}", cmd) for name, cmd in zip(names, base, strict=True)
+            )
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, cmd in commands.items():
                 times[name].append(wall(cmd, tmp))
-    medians = {name: statistics.median(values) for name, values in times.items()}
+    print(table(times, args.runs))
+
+
+def table(times: dict[str, list[float]], runs: int) -> str:
+    """Medians, their ratio to the floor's (the first row), and the median of each round's
+    ratio (a command's run over the floor's run of the same round: what a slow spell of a
+    shared machine does to both cancels out)."""
     floor_times = next(iter(times.values()))
     floor = statistics.median(floor_times)
-    print(f"| command | median wall ms ({args.runs} runs) | x floor | x floor, paired |")
-    print("|---|---|---|---|")
-    for name, value in medians.items():
-        # each run of a command against the floor's run of the same round (the rounds
-        # interleave them): what a slow spell of a shared machine does to both cancels out
-        paired = statistics.median(t / f for t, f in zip(times[name], floor_times, strict=True))
-        print(f"| {name} | {value * 1000:.1f} | {value / floor:.2f} | {paired:.2f} |")
+    rows = [
+        f"| command | median wall ms ({runs} runs) | x floor | x floor, paired |",
+        "|---|---|---|---|",
+    ]
+    for name, values in times.items():
+        value = statistics.median(values)
+        paired = statistics.median(t / f for t, f in zip(values, floor_times, strict=True))
+        rows.append(f"| {name} | {value * 1000:.1f} | {value / floor:.2f} | {paired:.2f} |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

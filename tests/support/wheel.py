@@ -15,10 +15,11 @@ from pathlib import Path
 from .paths import REPO
 
 
-def install_wheel(tmp: Path) -> Path:
-    """Build the wheel into ``tmp``, install it into ``tmp/venv``; return that venv's bin dir."""
+def install_wheel(tmp: Path, *, source: Path = REPO) -> Path:
+    """Build the wheel of ``source`` (this checkout) into ``tmp``, install it into
+    ``tmp/venv``; return that venv's bin dir."""
     wheels = tmp / "wheels"
-    _pip("wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(REPO))
+    _pip("wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(source))
     (wheel,) = wheels.glob("cns-*.whl")
     env_dir = tmp / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
