@@ -88,25 +88,14 @@ class LRUCache(Generic[V]):
 
 class IdentityMemo(Generic[V]):
     """Values derived from immutable objects (a store, a parsed recipe), found by those
-    objects' identity and a hashable rest of the inputs; bounded as :class:`LRUCache`.
+    objects' identity and a hashable rest of the inputs, in ``cache`` (whose entries are
+    ``(objects, value)``: a weight function sees both).
 
     An entry holds its objects, so their ids cannot be reused while it lives.
     """
 
-    def __init__(
-        self,
-        size: int,
-        *,
-        max_weight: int = 0,
-        weight: Callable[[V], int] | None = None,
-        max_entry_weight: int | None = None,
-    ) -> None:
-        self._cache = LRUCache[tuple[tuple[object, ...], V]](
-            size,
-            max_weight=max_weight,
-            weight=None if weight is None else (lambda entry: weight(entry[1])),
-            max_entry_weight=max_entry_weight,
-        )
+    def __init__(self, cache: LRUCache[tuple[tuple[object, ...], V]]) -> None:
+        self._cache = cache
 
     def get_or_build(
         self, objects: tuple[object, ...], rest: Hashable, build: Callable[[], V]

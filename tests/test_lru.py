@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cns_core.lru import IdentityMemo
+from cns_core.lru import IdentityMemo, LRUCache
 
 
 class _Data:
@@ -10,7 +10,7 @@ class _Data:
 
 
 def test_identity_memo_finds_a_value_by_its_objects_and_rest():
-    memo = IdentityMemo[str](8)
+    memo = IdentityMemo[str](LRUCache(8))
     one, other = _Data(), _Data()
     built: list[str] = []
 
@@ -26,14 +26,14 @@ def test_identity_memo_finds_a_value_by_its_objects_and_rest():
 
 
 def test_identity_memo_holds_its_objects_so_their_ids_stay_theirs():
-    memo = IdentityMemo[int](8)
+    memo = IdentityMemo[int](LRUCache(8))
     memo.get_or_build((_Data(),), None, lambda: 1)  # the only reference is the memo's
     for _ in range(100):  # new objects never get the held one's id
         assert memo.get_or_build((_Data(),), None, lambda: 2) == 2
 
 
 def test_identity_memo_is_bounded_and_cleared():
-    memo = IdentityMemo[int](2, max_weight=10, weight=lambda value: value)
+    memo = IdentityMemo[int](LRUCache(2, max_weight=10, weight=lambda entry: entry[1]))
     held = [_Data() for _ in range(3)]
     for i, data in enumerate(held):
         memo.get_or_build((data,), None, lambda i=i: i + 4)  # weights 4, 5, 6

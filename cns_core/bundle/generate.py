@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .. import __version__
-from ..lru import IdentityMemo
+from ..lru import IdentityMemo, LRUCache
 from ..recipes.aliases import canonical_recipe
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
@@ -25,7 +25,7 @@ from .plan import Checkpoint, no_checkpoint, plan_bundle
 RECIPE_FILE = "recipe.yaml"
 WARNINGS_FILE = "warnings.txt"
 #: recipe.yaml by recipe (immutable; the service parses a body posted again only once).
-_RECIPE_FILES = IdentityMemo[bytes](32)
+_RECIPE_FILES = IdentityMemo[bytes](LRUCache(32))
 
 
 @dataclass(frozen=True)

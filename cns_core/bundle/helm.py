@@ -6,7 +6,7 @@ import functools
 from typing import Any, NamedTuple
 
 from ..criteria import ANY
-from ..lru import IdentityMemo
+from ..lru import IdentityMemo, LRUCache
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
 from ..serialize import dump_yaml, joined_entries
@@ -103,7 +103,7 @@ def helm_files(
 #: README.md by what it tells: the recipe and store (immutable, by identity), the cns
 #: version, the warnings and the components selected (their charts and the deploy steps
 #: follow from those); a --set value changes none of it.
-_READMES = IdentityMemo[bytes](32)
+_READMES = IdentityMemo[bytes](LRUCache(32))
 
 
 def _readme(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidRequestError
-from ..lru import IdentityMemo
+from ..lru import IdentityMemo, LRUCache
 from ..nested_maps import merge_into, sorted_keys
 from ..recipes.model import ComponentRef
 from ..recipes.registry import RegistryComponent
@@ -96,10 +96,12 @@ class PlannedValues:
 #: their own ``--set`` values (CI jobs) share every component the sets do not touch.
 _PLANNED_BYTES = 1024 * 1024
 _PLANNED = IdentityMemo[PlannedValues](
-    256,
-    max_weight=_PLANNED_BYTES,
-    weight=lambda planned: planned.size,
-    max_entry_weight=_PLANNED_BYTES // 16,
+    LRUCache(
+        256,
+        max_weight=_PLANNED_BYTES,
+        weight=lambda entry: entry[1].size,
+        max_entry_weight=_PLANNED_BYTES // 16,
+    )
 )
 
 
