@@ -3,10 +3,12 @@ recipe's own description (target environment, constraints, overlays) for READMEs
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
 from ..criteria import ANY
+from ..lru import IdentityMemo, LRUCache
 from ..recipes.model import RecipeResult
 
 RELEASE = "cns-stack"
@@ -51,3 +53,16 @@ def recipe_summary(recipe: RecipeResult, version: str) -> dict[str, Any]:
         "constraints": [(c.name, c.value) for c in recipe.constraints],
         "overlays": list(recipe.applied_overlays),
     }
+
+
+#: The digest of the last recipe asked for (a bundle asks for its recipe's several times,
+#: and the service passes the same object for a body posted again); one recipe held.
+_DIGESTS = IdentityMemo[bytes](LRUCache(1))
+
+
+def recipe_digest(recipe: RecipeResult) -> bytes:
+    """sha256 of everything the recipe holds (its ``repr``): what a text written from the
+    recipe alone is remembered by."""
+    return _DIGESTS.get_or_build(
+        (recipe,), None, lambda: hashlib.sha256(repr(recipe).encode()).digest()
+    )

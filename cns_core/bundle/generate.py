@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .. import __version__
-from ..lru import IdentityMemo, LRUCache
+from ..lru import LRUCache
 from ..recipes.aliases import canonical_recipe
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
@@ -17,6 +17,7 @@ from ..serialize import dump_yaml
 from ..tracing import span
 from .archive import CHECKSUMS_FILE, checksums, zip_bytes
 from .argocd import argocd_files
+from .describe import recipe_digest
 from .flux import FLUX_KUSTOMIZATION_FILE, GIT_SOURCE_FILE, flux_files
 from .helm import helm_files
 from .options import REPO_PLACEHOLDER, BundleOptions, Deployer
@@ -24,8 +25,11 @@ from .plan import Checkpoint, no_checkpoint, plan_bundle
 
 RECIPE_FILE = "recipe.yaml"
 WARNINGS_FILE = "warnings.txt"
-#: recipe.yaml by recipe (immutable; the service parses a body posted again only once).
-_RECIPE_FILES = IdentityMemo[bytes](LRUCache(32))
+#: recipe.yaml by the recipe's digest: bundles of one recipe with other options share it.
+_RECIPE_FILES_BYTES = 1024 * 1024
+_RECIPE_FILES = LRUCache[bytes](
+    32, max_weight=_RECIPE_FILES_BYTES, weight=len, max_entry_weight=_RECIPE_FILES_BYTES // 4
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def forget_reused() -> None:
     """Forget what bundles reuse from earlier ones (planned values, YAML entries, deflated
     files, recipe.yaml, READMEs): the next build starts as a worker's first one does."""
     from .. import serialize
-    from . import archive, helm, values
+    from . import archive, describe, helm, values
 
     for memo in (
         values._PLANNED,
@@ -76,6 +80,7 @@ def forget_reused() -> None:
         archive._DEFLATED,
         _RECIPE_FILES,
         helm._READMES,
+        describe._DIGESTS,
     ):
         memo.clear()
 
@@ -140,8 +145,8 @@ def _render(
     if warnings:
         files[WARNINGS_FILE] = "".join(f"{w}\n" for w in warnings).encode()
     files[RECIPE_FILE] = _RECIPE_FILES.get_or_build(
-        (recipe,), None, lambda: dump_yaml(recipe.to_dict()).encode()
-    )
+        recipe_digest(recipe), lambda: dump_yaml(recipe.to_dict()).encode()
+    )[0]
     files[CHECKSUMS_FILE] = checksums(files)
     ordered = {path: files[path] for path in sorted(files)}
     return Bundle(options.deployer, MappingProxyType(ordered), tuple(warnings), steps)

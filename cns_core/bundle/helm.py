@@ -10,7 +10,7 @@ from ..lru import IdentityMemo, LRUCache
 from ..recipes.model import RecipeResult
 from ..recipes.store import RecipeStore
 from ..serialize import dump_yaml, joined_entries
-from .describe import RELEASE, chart_version, recipe_summary
+from .describe import RELEASE, chart_version, recipe_digest, recipe_summary
 from .plan import BundleComponent
 from .recipe_manifests import (
     MANIFESTS_DIR,
@@ -86,8 +86,8 @@ def helm_files(
         "deploy.sh": _script("deploy.sh.j2", tuple(steps), version),
         "undeploy.sh": _script("undeploy.sh.j2", tuple(steps[::-1]), version),
         "README.md": _READMES.get_or_build(
-            (recipe, store),
-            (version, tuple(warnings), tuple(c.name for c in components)),
+            (store,),
+            (recipe_digest(recipe), version, tuple(warnings), tuple(c.name for c in components)),
             lambda: _readme(recipe, components, steps, version, warnings),
         ),
     }
@@ -100,10 +100,13 @@ def helm_files(
     return files
 
 
-#: README.md by what it tells: the recipe and store (immutable, by identity), the cns
-#: version, the warnings and the components selected (their charts and the deploy steps
-#: follow from those); a --set value changes none of it.
-_READMES = IdentityMemo[bytes](LRUCache(32))
+#: README.md by what it tells: the store (immutable, by identity), the recipe (by its
+#: digest), the cns version, the warnings and the components selected (their charts and
+#: the deploy steps follow from those); a --set value changes none of it.
+_READMES_BYTES = 512 * 1024
+_READMES = IdentityMemo[bytes](
+    LRUCache(32, max_weight=_READMES_BYTES, weight=lambda entry: len(entry[1]))
+)
 
 
 def _readme(

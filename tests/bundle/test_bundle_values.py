@@ -184,3 +184,21 @@ def test_writing_bundles_leaves_the_shared_values_unchanged(store, gb200):
         generate_bundle(gb200, store, BundleOptions.parse(deployer=deployer))
     assert {n: (p.values, p.sorted) for n, p in _planned(store, gb200).items()} == before
     assert all(_planned(store, gb200)[n] is p for n, p in planned.items())
+
+
+def test_recipes_are_told_apart_by_content_and_big_ones_are_not_kept(store, gb200):
+    """recipe.yaml is remembered by the recipe's digest: an equal recipe (another object,
+    as a body parsed again is) shares it, a recipe with a big override is not kept."""
+    from cns_core.bundle import generate
+
+    forget_reused()
+    first = generate_bundle(gb200, store, BundleOptions()).files["recipe.yaml"]
+    copy_of = gb200._replace()  # another object, the same content
+    assert copy_of is not gb200
+    assert generate_bundle(copy_of, store, BundleOptions()).files["recipe.yaml"] is first
+    doc = gb200.to_dict()
+    doc["componentRefs"][0]["overrides"] = {"pad": "x" * 400_000}
+    big = RecipeResult.from_dict(doc)
+    held = generate._RECIPE_FILES.weight
+    assert len(generate_bundle(big, store, BundleOptions()).files["recipe.yaml"]) > 400_000
+    assert generate._RECIPE_FILES.weight == held  # returned, not kept
