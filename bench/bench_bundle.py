@@ -49,13 +49,21 @@ end
 
 
 @dataclass
-class Sample:
-    ceiling: WrkResult
+class Loads:
+    """One server's cached and fresh loads, and its CPU time per fresh request (master
+    and workers, ms: less moved than req/s by other jobs on the machine)."""
+
     cached: WrkResult
     fresh: WrkResult
+    fresh_cpu_ms: float
+
+
+@dataclass
+class Sample:
+    ceiling: WrkResult
+    cns: Loads
     rss_mib: list[float]
-    baseline_cached: WrkResult | None = None
-    baseline_fresh: WrkResult | None = None
+    baseline: Loads | None = None
 
 
 def lua_script(fresh: bool) -> str:
@@ -64,17 +72,19 @@ def lua_script(fresh: bool) -> str:
     return _LUA % {"body": body, "fresh": "true" if fresh else "false", "path": BUNDLE_PATH}
 
 
-def bundle_loads(server: Server, connections: int, seconds: int) -> tuple[WrkResult, WrkResult]:
-    """(cached, fresh) on one server."""
+def bundle_loads(server: Server, connections: int, seconds: int) -> Loads:
+    """The cached and the fresh load on one server."""
     url = server.url(BUNDLE_PATH)
     cached_lua, fresh_lua = lua_script(False), lua_script(True)
     run_wrk(url, connections=connections, seconds=1, script=cached_lua)
     cached = run_wrk(url, connections=connections, seconds=seconds, script=cached_lua)
+    cpu_before = server.cpu_seconds()
     fresh = run_wrk(url, connections=connections, seconds=seconds, script=fresh_lua)
+    cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(1, fresh.requests)
     for result in (cached, fresh):
         if result.non_2xx or result.socket_errors:
             raise RuntimeError(f"errors during the run: {result}")
-    return cached, fresh
+    return Loads(cached, fresh, cpu_ms)
 
 
 def run_round(connections: int, seconds: int, baseline: Path | None = None) -> Sample:
@@ -87,17 +97,15 @@ def run_round(connections: int, seconds: int, baseline: Path | None = None) -> S
     if ceiling.non_2xx or ceiling.socket_errors:
         raise RuntimeError(f"errors during the run: {ceiling}")
     with Server("wsgi:app", env=BENCH_ENV) as server:
-        cached, fresh = bundle_loads(server, connections, seconds)
+        loads = bundle_loads(server, connections, seconds)
         rss = server.worker_rss_mib()
-    sample = Sample(ceiling, cached, fresh, rss)
+    sample = Sample(ceiling, loads, rss)
     if baseline is not None:
         # a checkout whose gthread workers limit builds (CNS_MAX_BUNDLE_BUILDS) would answer
         # some of 4 connections with 503: room for all of them, so that it is measured
         env = {**BENCH_ENV, "CNS_MAX_BUNDLE_BUILDS": "8"}
         with Server("wsgi:app", env=env, cwd=baseline) as server:
-            sample.baseline_cached, sample.baseline_fresh = bundle_loads(
-                server, connections, seconds
-            )
+            sample.baseline = bundle_loads(server, connections, seconds)
     return sample
 
 
@@ -105,45 +113,43 @@ def report(samples: list[Sample], connections: int) -> str:
     """Markdown rows per round and the median ratios to the ceiling."""
     lines = [
         f"| round | ceiling req/s | cached req/s | p50 ms | p99 ms | fresh req/s | p50 ms "
-        f"| p99 ms | cached ratio | fresh ratio | worker RSS MiB |  ({connections} connections)",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| p99 ms | fresh CPU ms/req | cached ratio | fresh ratio | worker RSS MiB |  "
+        f"({connections} connections)",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, s in enumerate(samples, 1):
-        ceiling = s.ceiling.requests_per_second
+        ceiling, cached, fresh = s.ceiling.requests_per_second, s.cns.cached, s.cns.fresh
         lines.append(
-            f"| {i} | {ceiling:,.0f} | {s.cached.requests_per_second:,.0f} "
-            f"| {s.cached.p50_ms:.2f} | {s.cached.p99_ms:.2f} "
-            f"| {s.fresh.requests_per_second:,.0f} | {s.fresh.p50_ms:.2f} | {s.fresh.p99_ms:.2f} "
-            f"| {s.cached.requests_per_second / ceiling:.3f} "
-            f"| {s.fresh.requests_per_second / ceiling:.3f} "
+            f"| {i} | {ceiling:,.0f} | {cached.requests_per_second:,.0f} "
+            f"| {cached.p50_ms:.2f} | {cached.p99_ms:.2f} "
+            f"| {fresh.requests_per_second:,.0f} | {fresh.p50_ms:.2f} | {fresh.p99_ms:.2f} "
+            f"| {s.cns.fresh_cpu_ms:.2f} "
+            f"| {cached.requests_per_second / ceiling:.3f} "
+            f"| {fresh.requests_per_second / ceiling:.3f} "
             f"| {', '.join(f'{r:.1f}' for r in s.rss_mib)} |"
         )
-    cached = statistics.median(
-        s.cached.requests_per_second / s.ceiling.requests_per_second for s in samples
-    )
-    fresh = statistics.median(
-        s.fresh.requests_per_second / s.ceiling.requests_per_second for s in samples
-    )
-    lines += [
-        "",
-        f"Median ratios: cached {cached:.3f} (target >= 0.35), fresh {fresh:.3f} (target >= 0.11).",
-    ]
-    if all(s.baseline_fresh is not None for s in samples):
-        rows = [
-            (s.baseline_cached.requests_per_second, s.baseline_fresh.requests_per_second, s)
-            for s in samples
-            if s.baseline_cached is not None and s.baseline_fresh is not None
-        ]
+    lines += ["", f"Median ratios: {_medians([(s.cns, s) for s in samples])}."]
+    rows = [(s.baseline, s) for s in samples if s.baseline is not None]
+    if len(rows) == len(samples):
         lines.append(
             "Baseline checkout, same rounds: cached "
-            + ", ".join(f"{c:,.0f}" for c, _, _ in rows)
+            + ", ".join(f"{b.cached.requests_per_second:,.0f}" for b, _ in rows)
             + " req/s, fresh "
-            + ", ".join(f"{f:,.0f}" for _, f, _ in rows)
-            + f" req/s; median ratios cached "
-            f"{statistics.median(c / s.ceiling.requests_per_second for c, _, s in rows):.3f}, "
-            f"fresh {statistics.median(f / s.ceiling.requests_per_second for _, f, s in rows):.3f}."
+            + ", ".join(f"{b.fresh.requests_per_second:,.0f}" for b, _ in rows)
+            + " req/s ("
+            + ", ".join(f"{b.fresh_cpu_ms:.2f}" for b, _ in rows)
+            + f" CPU ms/req); median ratios {_medians(rows)}."
         )
     return "\n".join(lines)
+
+
+def _medians(rows: list[tuple[Loads, Sample]]) -> str:
+    def ratio(result: WrkResult, sample: Sample) -> float:
+        return result.requests_per_second / sample.ceiling.requests_per_second
+
+    cached = statistics.median(ratio(loads.cached, s) for loads, s in rows)
+    fresh = statistics.median(ratio(loads.fresh, s) for loads, s in rows)
+    return f"cached {cached:.3f} (target >= 0.35), fresh {fresh:.3f} (target >= 0.11)"
 
 
 def main() -> None:
