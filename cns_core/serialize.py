@@ -695,10 +695,8 @@ def _composed(key: Any, value: dict[Any, Any]) -> str | None:
     head = _entry_text(key, {}, nested=False)
     if not head.endswith(": {}\n") or head.count("\n") != 1:
         return None
-    children = [_entry_text(k, v, nested=False) for k, v in value.items()]
-    if any(child.endswith(_OPEN_END) for child in children):
-        return None
-    return head[:-4] + "\n" + "".join(map(_indented, children))
+    children = joined_entries([_entry_text(k, v, nested=False) for k, v in value.items()])
+    return None if children is None else head[:-4] + "\n" + _indented(children)
 
 
 def _indented(text: str) -> str:
