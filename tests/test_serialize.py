@@ -392,9 +392,7 @@ def test_any_document_nesting_one_written_before_is_the_same_bytes(inner, name):
         assert dump_yaml(outer) == _dump_yaml(outer)
 
 
-@pytest.mark.parametrize(
-    "read", [lambda t: load_yaml(t), lambda t: load_json(t)], ids=["yaml", "json"]
-)
+@pytest.mark.parametrize("read", [load_yaml, load_json], ids=["yaml", "json"])
 @pytest.mark.parametrize("text", ['{"a": [1, 2]}', '{"a": [1, 2'], ids=["valid", "invalid"])
 def test_reading_pauses_the_garbage_collector_only_while_it_parses(read, text):
     assert gc.isenabled()
